@@ -1,0 +1,323 @@
+//! Backend dispatch: the one place that matches on `Storage` and on dtype. Shape checks
+//! happen before this (in `ops/`); functions here assume valid, broadcast inputs.
+//!
+//! A new backend adds a `Storage` variant and one arm per function below.
+
+use crate::cpu;
+use crate::{AdamWParams, BinaryOp, CpuStorage, DType, Layout, ReduceOp, Storage, Tensor, UnaryOp};
+
+fn cpu_of(t: &Tensor) -> &CpuStorage {
+    match t.storage() {
+        Storage::Cpu(s) => s,
+    }
+}
+
+fn new_cpu(data: CpuStorage, shape: &[usize]) -> Tensor {
+    Tensor::from_storage(Storage::Cpu(data), Layout::contiguous(shape))
+}
+
+/// Runs `$body` with `$v` bound to the float slice of `$t` as `&[T]`, producing a
+/// `Vec<T>` wrapped back into a tensor of `$shape`. Panics (naming `$op`) for u32.
+macro_rules! float_op {
+    ($op:expr, $t:expr, $shape:expr, |$v:ident| $body:expr) => {
+        match cpu_of($t) {
+            CpuStorage::F32($v) => new_cpu(CpuStorage::F32($body), $shape),
+            CpuStorage::F64($v) => new_cpu(CpuStorage::F64($body), $shape),
+            CpuStorage::U32(_) => panic!("{}: not defined for u32 tensors", $op),
+        }
+    };
+}
+
+/// Contiguous u32 ids of an index tensor.
+#[track_caller]
+pub(crate) fn ids_of(op: &str, ids: &Tensor) -> Vec<u32> {
+    assert_eq!(ids.dtype(), DType::U32, "{op}: index tensor must be u32, got {}", ids.dtype());
+    ids.to_vec::<u32>()
+}
+
+pub(crate) fn contiguous(t: &Tensor) -> Tensor {
+    let shape = t.shape();
+    match cpu_of(t) {
+        CpuStorage::F32(v) => new_cpu(CpuStorage::F32(cpu::strided::to_contiguous(v, t.layout())), shape),
+        CpuStorage::F64(v) => new_cpu(CpuStorage::F64(cpu::strided::to_contiguous(v, t.layout())), shape),
+        CpuStorage::U32(v) => new_cpu(CpuStorage::U32(cpu::strided::to_contiguous(v, t.layout())), shape),
+    }
+}
+
+pub(crate) fn to_dtype(t: &Tensor, dtype: DType) -> Tensor {
+    let c = t.contiguous();
+    let data = match cpu_of(&c) {
+        CpuStorage::F32(v) => {
+            let v = &v[c.layout().offset()..c.layout().offset() + c.numel()];
+            match dtype {
+                DType::F32 => CpuStorage::F32(v.to_vec()),
+                DType::F64 => CpuStorage::F64(v.iter().map(|&x| x as f64).collect()),
+                DType::U32 => CpuStorage::U32(v.iter().map(|&x| x as u32).collect()),
+            }
+        }
+        CpuStorage::F64(v) => {
+            let v = &v[c.layout().offset()..c.layout().offset() + c.numel()];
+            match dtype {
+                DType::F32 => CpuStorage::F32(v.iter().map(|&x| x as f32).collect()),
+                DType::F64 => CpuStorage::F64(v.to_vec()),
+                DType::U32 => CpuStorage::U32(v.iter().map(|&x| x as u32).collect()),
+            }
+        }
+        CpuStorage::U32(v) => {
+            let v = &v[c.layout().offset()..c.layout().offset() + c.numel()];
+            match dtype {
+                DType::F32 => CpuStorage::F32(v.iter().map(|&x| x as f32).collect()),
+                DType::F64 => CpuStorage::F64(v.iter().map(|&x| x as f64).collect()),
+                DType::U32 => CpuStorage::U32(v.to_vec()),
+            }
+        }
+    };
+    new_cpu(data, t.shape())
+}
+
+pub(crate) fn unary(op: UnaryOp, x: &Tensor) -> Tensor {
+    float_op!(op.op().name(), x, x.shape(), |v| cpu::elementwise::unary(op, v, x.layout()))
+}
+
+/// `a` and `b` already broadcast to the same shape and dtype.
+pub(crate) fn binary(op: BinaryOp, a: &Tensor, b: &Tensor) -> Tensor {
+    match (cpu_of(a), cpu_of(b)) {
+        (CpuStorage::F32(x), CpuStorage::F32(y)) => {
+            new_cpu(CpuStorage::F32(cpu::elementwise::binary(op, x, a.layout(), y, b.layout())), a.shape())
+        }
+        (CpuStorage::F64(x), CpuStorage::F64(y)) => {
+            new_cpu(CpuStorage::F64(cpu::elementwise::binary(op, x, a.layout(), y, b.layout())), a.shape())
+        }
+        _ => panic!("{}: unsupported dtypes {} and {}", op.op().name(), a.dtype(), b.dtype()),
+    }
+}
+
+/// Reduces axis 1 of `x` viewed as contiguous `[outer, n, inner]`.
+pub(crate) fn reduce(op: ReduceOp, x: &Tensor, outer: usize, n: usize, inner: usize, out_shape: &[usize]) -> Tensor {
+    let x = x.contiguous();
+    let name = match op {
+        ReduceOp::Sum => "sum",
+        ReduceOp::Max => "max",
+    };
+    let off = x.layout().offset();
+    float_op!(name, &x, out_shape, |v| cpu::reduce::reduce(op, &v[off..off + x.numel()], outer, n, inner))
+}
+
+/// `a` `[batch.., M, K]` and `b` `[batch.., K, N]` with equal (broadcast) batch dims.
+pub(crate) fn matmul(a: &Tensor, b: &Tensor, out_shape: &[usize]) -> Tensor {
+    match (cpu_of(a), cpu_of(b)) {
+        (CpuStorage::F32(x), CpuStorage::F32(y)) => {
+            new_cpu(CpuStorage::F32(cpu::matmul::matmul(x, a.layout(), y, b.layout())), out_shape)
+        }
+        (CpuStorage::F64(x), CpuStorage::F64(y)) => {
+            new_cpu(CpuStorage::F64(cpu::matmul::matmul(x, a.layout(), y, b.layout())), out_shape)
+        }
+        _ => panic!("matmul: unsupported dtypes {} and {}", a.dtype(), b.dtype()),
+    }
+}
+
+/// Contiguous float data of `t` as `&[T]` for kernels that need it, by dtype.
+macro_rules! with_contiguous {
+    ($t:expr, |$v:ident : f32| $b32:expr, |$w:ident : f64| $b64:expr) => {{
+        let c = $t.contiguous();
+        let off = c.layout().offset();
+        let n = c.numel();
+        match cpu_of(&c) {
+            CpuStorage::F32(s) => {
+                let $v = &s[off..off + n];
+                $b32
+            }
+            CpuStorage::F64(s) => {
+                let $w = &s[off..off + n];
+                $b64
+            }
+            CpuStorage::U32(_) => panic!("expected a float tensor, got u32"),
+        }
+    }};
+}
+
+/// Same-shape `cond`, `a`, `b` (cond in the float dtype of a and b).
+pub(crate) fn where_cond(cond: &Tensor, a: &Tensor, b: &Tensor) -> Tensor {
+    let (c, a2, b2) = (cond.contiguous(), a.contiguous(), b.contiguous());
+    let shape = a.shape();
+    match (cpu_of(&c), cpu_of(&a2), cpu_of(&b2)) {
+        (CpuStorage::F32(c), CpuStorage::F32(x), CpuStorage::F32(y)) => new_cpu(
+            CpuStorage::F32(cpu::index::where_cond(
+                &c[cond_range(&cond.contiguous())],
+                &x[cond_range(&a2)],
+                &y[cond_range(&b2)],
+            )),
+            shape,
+        ),
+        (CpuStorage::F64(c), CpuStorage::F64(x), CpuStorage::F64(y)) => new_cpu(
+            CpuStorage::F64(cpu::index::where_cond(
+                &c[cond_range(&cond.contiguous())],
+                &x[cond_range(&a2)],
+                &y[cond_range(&b2)],
+            )),
+            shape,
+        ),
+        _ => panic!("where: cond, a, b must share one float dtype ({}, {}, {})", cond.dtype(), a.dtype(), b.dtype()),
+    }
+}
+
+fn cond_range(t: &Tensor) -> std::ops::Range<usize> {
+    t.layout().contiguous_range().expect("contiguous")
+}
+
+pub(crate) fn gather(x: &Tensor, ids: &[u32], out_shape: &[usize]) -> Tensor {
+    let v = *x.shape().last().unwrap_or(&1);
+    with_contiguous!(x, |s: f32| new_cpu(CpuStorage::F32(cpu::index::gather(s, v, ids)), out_shape), |s: f64| new_cpu(
+        CpuStorage::F64(cpu::index::gather(s, v, ids)),
+        out_shape
+    ))
+}
+
+pub(crate) fn one_hot(ids: &[u32], classes: usize, dtype: DType, out_shape: &[usize]) -> Tensor {
+    match dtype {
+        DType::F32 => new_cpu(CpuStorage::F32(cpu::index::one_hot(ids, classes)), out_shape),
+        DType::F64 => new_cpu(CpuStorage::F64(cpu::index::one_hot(ids, classes)), out_shape),
+        DType::U32 => panic!("one_hot: output dtype must be a float type"),
+    }
+}
+
+pub(crate) fn index_select(table: &Tensor, ids: &[u32], out_shape: &[usize]) -> Tensor {
+    let c = table.shape()[1];
+    with_contiguous!(
+        table,
+        |s: f32| new_cpu(CpuStorage::F32(cpu::index::index_select(s, c, ids)), out_shape),
+        |s: f64| new_cpu(CpuStorage::F64(cpu::index::index_select(s, c, ids)), out_shape)
+    )
+}
+
+pub(crate) fn scatter_add(src: &Tensor, ids: &[u32], rows: usize) -> Tensor {
+    let c = src.shape()[1];
+    with_contiguous!(
+        src,
+        |s: f32| new_cpu(CpuStorage::F32(cpu::index::scatter_add(s, c, ids, rows)), &[rows, c]),
+        |s: f64| new_cpu(CpuStorage::F64(cpu::index::scatter_add(s, c, ids, rows)), &[rows, c])
+    )
+}
+
+/// Parts are contiguous, viewed as `[outer, width_i]`.
+pub(crate) fn concat(parts: &[Tensor], outer: usize, out_shape: &[usize]) -> Tensor {
+    let parts: Vec<Tensor> = parts.iter().map(|p| p.contiguous()).collect();
+    let width = |p: &Tensor| if outer == 0 { 0 } else { p.numel() / outer };
+    match parts[0].dtype() {
+        DType::F32 => {
+            let slices: Vec<(&[f32], usize)> =
+                parts.iter().map(|p| (p.as_slice::<f32>().expect("f32"), width(p))).collect();
+            new_cpu(CpuStorage::F32(cpu::index::concat(&slices, outer)), out_shape)
+        }
+        DType::F64 => {
+            let slices: Vec<(&[f64], usize)> =
+                parts.iter().map(|p| (p.as_slice::<f64>().expect("f64"), width(p))).collect();
+            new_cpu(CpuStorage::F64(cpu::index::concat(&slices, outer)), out_shape)
+        }
+        DType::U32 => panic!("concat: u32 tensors are not supported"),
+    }
+}
+
+pub(crate) fn softmax(x: &Tensor, causal: Option<usize>) -> Tensor {
+    let tk = *x.shape().last().unwrap_or(&1);
+    with_contiguous!(x, |s: f32| new_cpu(CpuStorage::F32(cpu::softmax::softmax(s, tk, causal)), x.shape()), |s: f64| {
+        new_cpu(CpuStorage::F64(cpu::softmax::softmax(s, tk, causal)), x.shape())
+    })
+}
+
+pub(crate) fn log_softmax(x: &Tensor) -> Tensor {
+    let v = *x.shape().last().unwrap_or(&1);
+    with_contiguous!(
+        x,
+        |s: f32| new_cpu(CpuStorage::F32(cpu::softmax::log_softmax(s, v)), x.shape()),
+        |s: f64| new_cpu(CpuStorage::F64(cpu::softmax::log_softmax(s, v)), x.shape())
+    )
+}
+
+/// Returns the mean loss (rank-0) and the number of counted rows.
+pub(crate) fn cross_entropy(logits: &Tensor, targets: &[u32], ignore_index: u32) -> (Tensor, usize) {
+    let v = logits.shape()[1];
+    with_contiguous!(
+        logits,
+        |s: f32| {
+            let (loss, n) = cpu::cross_entropy::cross_entropy(s, v, targets, ignore_index);
+            (new_cpu(CpuStorage::F32(vec![loss]), &[]), n)
+        },
+        |s: f64| {
+            let (loss, n) = cpu::cross_entropy::cross_entropy(s, v, targets, ignore_index);
+            (new_cpu(CpuStorage::F64(vec![loss]), &[]), n)
+        }
+    )
+}
+
+pub(crate) fn rms_norm(x: &Tensor, w: &Tensor, eps: f64) -> Tensor {
+    let w = w.contiguous();
+    with_contiguous!(
+        x,
+        |s: f32| new_cpu(
+            CpuStorage::F32(cpu::rmsnorm::rms_norm(
+                s,
+                w.as_slice::<f32>().expect("rms_norm: weight must be f32 like x"),
+                eps
+            )),
+            x.shape()
+        ),
+        |s: f64| new_cpu(
+            CpuStorage::F64(cpu::rmsnorm::rms_norm(
+                s,
+                w.as_slice::<f64>().expect("rms_norm: weight must be f64 like x"),
+                eps
+            )),
+            x.shape()
+        )
+    )
+}
+
+pub(crate) fn rope(x: &Tensor, pos_offset: usize, theta: f64, inverse: bool) -> Tensor {
+    let (t, h, d) = (x.shape()[1], x.shape()[2], x.shape()[3]);
+    with_contiguous!(
+        x,
+        |s: f32| new_cpu(CpuStorage::F32(cpu::rope::rope(s, t, h, d, pos_offset, theta, inverse)), x.shape()),
+        |s: f64| new_cpu(CpuStorage::F64(cpu::rope::rope(s, t, h, d, pos_offset, theta, inverse)), x.shape())
+    )
+}
+
+pub(crate) fn swiglu(a: &Tensor, b: &Tensor) -> Tensor {
+    let b = b.contiguous();
+    with_contiguous!(
+        a,
+        |s: f32| new_cpu(
+            CpuStorage::F32(cpu::swiglu::swiglu(s, b.as_slice::<f32>().expect("swiglu: b must be f32 like a"))),
+            a.shape()
+        ),
+        |s: f64| new_cpu(
+            CpuStorage::F64(cpu::swiglu::swiglu(s, b.as_slice::<f64>().expect("swiglu: b must be f64 like a"))),
+            a.shape()
+        )
+    )
+}
+
+/// In place when `p`, `m`, `v` are uniquely owned and contiguous; otherwise they are
+/// replaced by updated copies.
+pub(crate) fn adamw(p: &mut Tensor, g: &Tensor, m: &mut Tensor, v: &mut Tensor, hp: AdamWParams) {
+    for t in [&mut *p, &mut *m, &mut *v] {
+        if t.storage_mut().is_none() {
+            *t = contiguous(t);
+        }
+    }
+    let g = g.contiguous();
+    let (Some(Storage::Cpu(ps)), Some(Storage::Cpu(ms)), Some(Storage::Cpu(vs))) =
+        (p.storage_mut(), m.storage_mut(), v.storage_mut())
+    else {
+        unreachable!("made unique above")
+    };
+    match (ps, cpu_of(&g), ms, vs) {
+        (CpuStorage::F32(p), CpuStorage::F32(g2), CpuStorage::F32(m), CpuStorage::F32(v)) => {
+            cpu::adamw::adamw(p, &g2[cond_range(&g)], m, v, hp)
+        }
+        (CpuStorage::F64(p), CpuStorage::F64(g2), CpuStorage::F64(m), CpuStorage::F64(v)) => {
+            cpu::adamw::adamw(p, &g2[cond_range(&g)], m, v, hp)
+        }
+        _ => panic!("adamw: param, grad and moments must share one float dtype"),
+    }
+}

@@ -1,0 +1,30 @@
+//! Fused log-softmax + negative log-likelihood with an ignore index.
+
+use rayon::prelude::*;
+
+use crate::Float;
+
+/// `logits` is `[N, V]` contiguous, `targets` is `[N]`. Returns the mean over rows whose
+/// target is not `ignore_index` of `logsumexp(row) - row[target]` (0 when every row is
+/// ignored), and the number of counted rows.
+#[track_caller]
+pub fn cross_entropy<T: Float>(logits: &[T], v: usize, targets: &[u32], ignore_index: u32) -> (T, usize) {
+    for (i, &t) in targets.iter().enumerate() {
+        assert!(
+            t == ignore_index || (t as usize) < v,
+            "cross_entropy: target {t} at position {i} is out of range for {v} classes"
+        );
+    }
+    let (sum, count) = logits
+        .par_chunks(v.max(1))
+        .zip(targets.par_iter())
+        .filter(|(_, &t)| t != ignore_index)
+        .map(|(row, &t)| {
+            let max = row.iter().fold(T::neg_infinity(), |m, &x| m.max(x));
+            let sum: T = row.iter().map(|&x| (x - max).exp()).sum();
+            ((max + sum.ln() - row[t as usize]).to_f64().unwrap_or(f64::NAN), 1usize)
+        })
+        .reduce(|| (0.0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let mean = if count == 0 { 0.0 } else { sum / count as f64 };
+    (T::from_f64_lossy(mean), count)
+}

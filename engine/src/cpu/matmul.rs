@@ -1,0 +1,111 @@
+//! Batched GEMM through matrixmultiply, with transposes expressed as strides (no copies).
+
+use rayon::prelude::*;
+
+use crate::{DType, Layout};
+
+/// One GEMM problem of a batch: `C[m,n] = A[m,k] · B[k,n]` with arbitrary element strides.
+#[derive(Clone, Copy)]
+pub struct GemmDims {
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+}
+
+/// `a` is `[batch.., M, K]`, `b` is `[batch.., K, N]` (batch dims already broadcast to the
+/// same shape, possibly with stride 0); returns the contiguous `[batch.., M, N]` product.
+pub fn matmul<T: GemmElem>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> Vec<T> {
+    let rank = la.rank();
+    let (m, k, n) = (la.shape()[rank - 2], la.shape()[rank - 1], lb.shape()[rank - 1]);
+    let batch_shape = &la.shape()[..rank - 2];
+    let batch: usize = batch_shape.iter().product();
+    let mut out = vec![T::default(); batch * m * n];
+    if m * n == 0 {
+        return out;
+    }
+    let offset_of = |layout: &Layout, mut i: usize| {
+        let mut off = layout.offset();
+        for d in (0..rank - 2).rev() {
+            off += (i % batch_shape[d]) * layout.strides()[d];
+            i /= batch_shape[d];
+        }
+        off
+    };
+    let (rsa, csa) = (la.strides()[rank - 2] as isize, la.strides()[rank - 1] as isize);
+    let (rsb, csb) = (lb.strides()[rank - 2] as isize, lb.strides()[rank - 1] as isize);
+    let dims = GemmDims { m, k, n };
+    let one = |(i, c): (usize, &mut [T])| {
+        let (oa, ob) = (offset_of(la, i), offset_of(lb, i));
+        T::gemm(dims, &a[oa..], rsa, csa, &b[ob..], rsb, csb, c);
+    };
+    // Small matrices in a big batch (attention heads): parallelize over the batch. Large
+    // matrices: let matrixmultiply thread inside each product.
+    if batch > 1 && m * n * k < 1 << 21 {
+        out.par_chunks_mut(m * n).enumerate().for_each(one);
+    } else {
+        out.chunks_mut(m * n).enumerate().for_each(one);
+    }
+    out
+}
+
+/// Element types matrixmultiply has kernels for.
+pub trait GemmElem: Copy + Default + Send + Sync {
+    const DTYPE: DType;
+    /// `c = a · b` for one problem; `c` is contiguous `[m, n]`.
+    #[allow(clippy::too_many_arguments)]
+    fn gemm(d: GemmDims, a: &[Self], rsa: isize, csa: isize, b: &[Self], rsb: isize, csb: isize, c: &mut [Self]);
+}
+
+/// The furthest element a strided `[rows, cols]` matrix touches, for bounds checking.
+fn extent(rows: usize, cols: usize, rs: isize, cs: isize) -> usize {
+    if rows == 0 || cols == 0 {
+        0
+    } else {
+        (rows - 1) * rs as usize + (cols - 1) * cs as usize + 1
+    }
+}
+
+macro_rules! impl_gemm {
+    ($t:ty, $f:path, $dtype:expr) => {
+        impl GemmElem for $t {
+            const DTYPE: DType = $dtype;
+            fn gemm(
+                d: GemmDims,
+                a: &[Self],
+                rsa: isize,
+                csa: isize,
+                b: &[Self],
+                rsb: isize,
+                csb: isize,
+                c: &mut [Self],
+            ) {
+                assert!(a.len() >= extent(d.m, d.k, rsa, csa) && b.len() >= extent(d.k, d.n, rsb, csb));
+                assert!(c.len() >= d.m * d.n);
+                // SAFETY: the asserts above prove every element matrixmultiply reads through
+                // (ptr, row stride, col stride) lies inside `a` / `b`, and that `c` holds the
+                // contiguous m×n output it writes; strides are non-negative and `c` does not
+                // alias `a` or `b` (it is a separate &mut borrow).
+                unsafe {
+                    $f(
+                        d.m,
+                        d.k,
+                        d.n,
+                        1.0,
+                        a.as_ptr(),
+                        rsa,
+                        csa,
+                        b.as_ptr(),
+                        rsb,
+                        csb,
+                        0.0,
+                        c.as_mut_ptr(),
+                        d.n as isize,
+                        1,
+                    );
+                }
+            }
+        }
+    };
+}
+impl_gemm!(f32, matrixmultiply::sgemm, DType::F32);
+impl_gemm!(f64, matrixmultiply::dgemm, DType::F64);

@@ -1,0 +1,95 @@
+//! Fused kernels: softmax, log_softmax, cross_entropy, rms_norm, rope, swiglu, adamw.
+//! Each has a composite oracle it is tested against (tests/fused_oracles.rs).
+
+use crate::{backend, AdamWParams, Tensor};
+
+impl Tensor {
+    /// Softmax over the last dim. With `causal`, the input is `[.., Tq, Tk]` and key `j` is
+    /// hidden from query `i` when `j > i + (Tk - Tq)`; hidden entries are exactly 0.
+    #[track_caller]
+    pub fn softmax(&self, causal: bool) -> Tensor {
+        assert!(self.rank() >= 1, "softmax: needs at least 1 dim, got a scalar");
+        let causal = if causal {
+            assert!(self.rank() >= 2, "softmax(causal): needs [.., Tq, Tk], got {:?}", self.shape());
+            let (tq, tk) = (self.shape()[self.rank() - 2], self.shape()[self.rank() - 1]);
+            assert!(tk >= tq, "softmax(causal): Tk ({tk}) must be ≥ Tq ({tq}) in shape {:?}", self.shape());
+            Some(tq)
+        } else {
+            None
+        };
+        backend::softmax(self, causal)
+    }
+
+    /// `x - logsumexp(x)` over the last dim.
+    #[track_caller]
+    pub fn log_softmax(&self) -> Tensor {
+        assert!(self.rank() >= 1, "log_softmax: needs at least 1 dim, got a scalar");
+        backend::log_softmax(self)
+    }
+
+    /// Mean cross-entropy of `self` `[N, V]` logits against u32 `targets` `[N]`, skipping
+    /// rows whose target is `ignore_index`. Returns a rank-0 tensor (0 if all are ignored).
+    #[track_caller]
+    pub fn cross_entropy(&self, targets: &Tensor, ignore_index: u32) -> Tensor {
+        assert!(
+            self.rank() == 2 && targets.shape() == [self.shape()[0]],
+            "cross_entropy: logits must be [N, V] and targets [N], got {:?} and {:?}",
+            self.shape(),
+            targets.shape()
+        );
+        backend::cross_entropy(self, &backend::ids_of("cross_entropy", targets), ignore_index).0
+    }
+
+    /// Number of targets that are not `ignore_index` (the denominator of cross_entropy).
+    pub fn count_not_ignored(targets: &Tensor, ignore_index: u32) -> usize {
+        backend::ids_of("cross_entropy", targets).iter().filter(|&&t| t != ignore_index).count()
+    }
+
+    /// RMSNorm over the last dim: `x / sqrt(mean(x²) + eps) * weight`, weight `[C]`.
+    #[track_caller]
+    pub fn rms_norm(&self, weight: &Tensor, eps: f64) -> Tensor {
+        assert!(
+            weight.rank() == 1 && self.shape().last() == Some(&weight.shape()[0]),
+            "rms_norm: weight {:?} does not match the last dim of {:?}",
+            weight.shape(),
+            self.shape()
+        );
+        backend::rms_norm(self, weight, eps)
+    }
+
+    /// Rotary embedding of `[B, T, H, D]` (interleaved pairs) at positions
+    /// `pos_offset..pos_offset+T`; `inverse` undoes it (and is its backward).
+    #[track_caller]
+    pub fn rope(&self, pos_offset: usize, theta: f64, inverse: bool) -> Tensor {
+        assert!(
+            self.rank() == 4 && self.shape()[3] % 2 == 0,
+            "rope: input must be [B, T, H, D] with even D, got {:?}",
+            self.shape()
+        );
+        backend::rope(self, pos_offset, theta, inverse)
+    }
+
+    /// `silu(self) * gate_up`, same shapes (the SwiGLU gate of the LLaMA MLP).
+    #[track_caller]
+    pub fn swiglu(&self, up: &Tensor) -> Tensor {
+        assert_eq!(self.shape(), up.shape(), "swiglu: shapes {:?} and {:?} differ", self.shape(), up.shape());
+        assert_eq!(self.dtype(), up.dtype(), "swiglu: dtypes {} and {} differ", self.dtype(), up.dtype());
+        backend::swiglu(self, up)
+    }
+
+    /// One AdamW step on `param` with gradient `grad` and moments `m`, `v` (all the same
+    /// shape), in place when the buffers are not shared.
+    #[track_caller]
+    pub fn adamw(param: &mut Tensor, grad: &Tensor, m: &mut Tensor, v: &mut Tensor, hp: AdamWParams) {
+        for (name, t) in [("grad", grad), ("m", &*m), ("v", &*v)] {
+            assert_eq!(
+                param.shape(),
+                t.shape(),
+                "adamw: {name} shape {:?} differs from param {:?}",
+                t.shape(),
+                param.shape()
+            );
+        }
+        backend::adamw(param, grad, m, v, hp)
+    }
+}

@@ -1,0 +1,8 @@
+//! The op set as `Tensor` methods: shape checks (panicking with `#[track_caller]`, naming
+//! the op and the shapes), broadcasting, then a call into `crate::backend`.
+
+mod elementwise;
+mod fused;
+mod index;
+mod matmul;
+mod reduce;
