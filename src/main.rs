@@ -1,1 +1,42 @@
-fn main() {}
+//! llamaforge CLI: parses arguments, then calls into the crates. Each subcommand lives in
+//! its own file under src/cli/.
+
+mod cli;
+
+use clap::{Parser, Subcommand};
+
+/// A from-scratch LLaMA-2 engine, trainer and aligner in pure Rust.
+#[derive(Parser)]
+#[command(name = "llamaforge", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Benchmarks: `bench ops` (GEMM and fused kernels), `bench generate`, `bench train`.
+    Bench(cli::bench::BenchArgs),
+    /// Generates text from a checkpoint.
+    Generate(cli::generate::GenerateArgs),
+    /// Interactive multi-turn chat with the LLaMA-2-chat template.
+    Chat(cli::chat::ChatArgs),
+    /// Trains, applies and inspects tokenizers.
+    Tokenizer(cli::tokenizer::TokenizerArgs),
+    /// Converts checkpoints between formats (native, HF, llama2.c).
+    Convert(cli::convert::ConvertArgs),
+    /// Runs one forward/backward pass and dumps logits, loss and gradients.
+    Forward(cli::forward::ForwardArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Bench(args) => cli::bench::run(args),
+        Command::Generate(args) => cli::generate::run(args),
+        Command::Chat(args) => cli::chat::run(args),
+        Command::Tokenizer(args) => cli::tokenizer::run(args),
+        Command::Convert(args) => cli::convert::run(args),
+        Command::Forward(args) => cli::forward::run(args),
+    }
+}

@@ -31,7 +31,7 @@ def save_sorted(tensors, path, metadata):
         f.write(struct.pack("<Q", len(text)) + text + raw[8 + n:])
     with safe_open(path, "pt") as f:
         assert set(f.keys()) == set(tensors)
-        assert f.metadata() == (metadata or None) or f.metadata() == metadata
+        assert f.metadata() == metadata
         for k in tensors:
             assert f.get_tensor(k).equal(tensors[k]), k
     return os.path.getsize(path)

@@ -35,6 +35,10 @@ not to sqrt(v) before the correction.
 
 The script checks torch's result against a float64 transcription of the
 formula above.
+
+Files are written with safetensors.torch.save_file and then the header's
+__metadata__ keys are sorted (tests/reference/_common.py) so regeneration is
+byte-for-byte reproducible.
 """
 
 import math

@@ -50,6 +50,10 @@ mlp_block.safetensors  (pre-norm residual, as in a LLaMA layer)
 The script self-checks: the RoPE against a complex-multiply (Meta-style)
 implementation, the attention against F.scaled_dot_product_attention, and
 forward/gradients against a float64 re-computation.
+
+Files are written with safetensors.torch.save_file and then the header's
+__metadata__ keys are sorted (tests/reference/_common.py) so regeneration is
+byte-for-byte reproducible.
 """
 
 import json

@@ -66,6 +66,10 @@ hf_config_variants/: config_old.json has top-level "rope_theta": 10000.0 and
   "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0} and no
   top-level rope_theta (the layout written by transformers >= 5). Both describe
   the same model as hf_tiny_llama/config.json.
+
+Files are written with safetensors.torch.save_file and then the header's
+__metadata__ keys are sorted (tests/reference/_common.py) so regeneration is
+byte-for-byte reproducible.
 """
 
 import json

@@ -1,0 +1,90 @@
+//! Fused ops and their backward rules (composites of engine ops).
+
+use llamaforge_engine::{Op, Tensor};
+
+use crate::Var;
+
+impl Var {
+    /// Softmax over the last dim, optionally causal. `dx = y · (g − Σ g·y)`; masked entries
+    /// have `y = 0` and so get no gradient.
+    #[track_caller]
+    pub fn softmax(&self, causal: bool) -> Var {
+        let y = self.value().softmax(causal);
+        let y_saved = y.clone();
+        Var::from_op(Op::Softmax, y, &[self], move |g| {
+            let last = g.rank() - 1;
+            let dot = g.mul(&y_saved).sum(last, true);
+            vec![Some(y_saved.mul(&g.sub(&dot)))]
+        })
+    }
+
+    /// Log-softmax over the last dim. `dx = g − softmax(x) · Σ g`.
+    #[track_caller]
+    pub fn log_softmax(&self) -> Var {
+        let y = self.value().log_softmax();
+        let y_saved = y.clone();
+        Var::from_op(Op::LogSoftmax, y, &[self], move |g| {
+            let last = g.rank() - 1;
+            vec![Some(g.sub(&y_saved.exp().mul(&g.sum(last, true))))]
+        })
+    }
+
+    /// Mean cross-entropy of `[N, V]` logits against u32 targets `[N]`, ignoring
+    /// `ignore_index`. `dx = (softmax(x) − onehot(t)) · valid / count · g`.
+    #[track_caller]
+    pub fn cross_entropy(&self, targets: &Tensor, ignore_index: u32) -> Var {
+        let x = self.value();
+        let loss = x.cross_entropy(targets, ignore_index);
+        let targets = targets.to_vec::<u32>();
+        Var::from_op(Op::CrossEntropy, loss, &[self], move |g| {
+            let (n, v) = (x.shape()[0], x.shape()[1]);
+            let valid: Vec<f64> = targets.iter().map(|&t| f64::from(u8::from(t != ignore_index))).collect();
+            let count = valid.iter().sum::<f64>();
+            if count == 0.0 {
+                return vec![Some(x.zeros_like())];
+            }
+            let safe: Vec<u32> = targets.iter().map(|&t| if t == ignore_index { 0 } else { t }).collect();
+            let onehot = Tensor::one_hot(&Tensor::from_vec(safe, &[n]), v, x.dtype());
+            let valid = Tensor::from_vec(valid, &[n, 1]).to_dtype(x.dtype());
+            let scale = g.scale(1.0 / count);
+            vec![Some(x.softmax(false).sub(&onehot).mul(&valid).mul(&scale))]
+        })
+    }
+
+    /// RMSNorm over the last dim with gain `weight` `[C]`.
+    /// With `x̂ = x · r`, `r = 1/sqrt(mean(x²)+eps)`: `dw = Σ g·x̂`,
+    /// `dx = r · (g·w − x̂ · mean(g·w·x̂))`.
+    #[track_caller]
+    pub fn rms_norm(&self, weight: &Var, eps: f64) -> Var {
+        let (x, w) = (self.value(), weight.value());
+        let y = x.rms_norm(&w, eps);
+        Var::from_op(Op::RmsNorm, y, &[self, weight], move |g| {
+            let last = x.rank() - 1;
+            let r = x.square().mean(last, true).affine(1.0, eps).sqrt().recip();
+            let xhat = x.mul(&r);
+            let gw = g.mul(&xhat).sum_to(w.shape());
+            let gxhat = g.mul(&w);
+            let gx = r.mul(&gxhat.sub(&xhat.mul(&gxhat.mul(&xhat).mean(last, true))));
+            vec![Some(gx), Some(gw)]
+        })
+    }
+
+    /// Rotary embedding of `[B, T, H, D]`; backward is the inverse rotation.
+    #[track_caller]
+    pub fn rope(&self, pos_offset: usize, theta: f64) -> Var {
+        Var::from_op(Op::Rope, self.value().rope(pos_offset, theta, false), &[self], move |g| {
+            vec![Some(g.rope(pos_offset, theta, true))]
+        })
+    }
+
+    /// `silu(self) · up`. `da = g · up · σ(a)(1 + a(1 − σ(a)))`, `dup = g · silu(a)`.
+    #[track_caller]
+    pub fn swiglu(&self, up: &Var) -> Var {
+        let (a, b) = (self.value(), up.value());
+        Var::from_op(Op::SwiGlu, a.swiglu(&b), &[self, up], move |g| {
+            let s = a.sigmoid();
+            let dsilu = s.mul(&a.mul(&s.affine(-1.0, 1.0)).affine(1.0, 1.0));
+            vec![Some(g.mul(&b).mul(&dsilu)), Some(g.mul(&a.silu()))]
+        })
+    }
+}
