@@ -15,8 +15,10 @@ impl Tensor {
     pub fn binary(&self, op: BinaryOp, rhs: &Tensor) -> Tensor {
         let name = op.op().name();
         assert_eq!(self.dtype(), rhs.dtype(), "{name}: dtype mismatch, lhs {} vs rhs {}", self.dtype(), rhs.dtype());
-        let shape = broadcast_shapes(self.shape(), rhs.shape())
-            .unwrap_or_else(|| panic!("{name}: shapes {:?} and {:?} do not broadcast", self.shape(), rhs.shape()));
+        // a `match`, not `unwrap_or_else`: closures do not inherit #[track_caller]
+        let Some(shape) = broadcast_shapes(self.shape(), rhs.shape()) else {
+            panic!("{name}: shapes {:?} and {:?} do not broadcast", self.shape(), rhs.shape())
+        };
         backend::binary(op, &self.broadcast_to(&shape), &rhs.broadcast_to(&shape))
     }
 

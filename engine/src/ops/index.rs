@@ -8,10 +8,10 @@ impl Tensor {
     /// of `a` (a 0/1 mask, or any sign test such as `x - y`).
     #[track_caller]
     pub fn where_cond(cond: &Tensor, a: &Tensor, b: &Tensor) -> Tensor {
-        let shape =
-            broadcast_shapes(cond.shape(), a.shape()).and_then(|s| broadcast_shapes(&s, b.shape())).unwrap_or_else(
-                || panic!("where: shapes {:?}, {:?}, {:?} do not broadcast", cond.shape(), a.shape(), b.shape()),
-            );
+        let Some(shape) = broadcast_shapes(cond.shape(), a.shape()).and_then(|s| broadcast_shapes(&s, b.shape()))
+        else {
+            panic!("where: shapes {:?}, {:?}, {:?} do not broadcast", cond.shape(), a.shape(), b.shape())
+        };
         backend::where_cond(&cond.broadcast_to(&shape), &a.broadcast_to(&shape), &b.broadcast_to(&shape))
     }
 

@@ -14,8 +14,9 @@ impl Tensor {
         let (m, k) = (a[a.len() - 2], a[a.len() - 1]);
         let (k2, n) = (b[b.len() - 2], b[b.len() - 1]);
         assert_eq!(k, k2, "matmul: inner dims differ, {a:?} · {b:?}");
-        let batch = broadcast_shapes(&a[..a.len() - 2], &b[..b.len() - 2])
-            .unwrap_or_else(|| panic!("matmul: batch dims of {a:?} and {b:?} do not broadcast"));
+        let Some(batch) = broadcast_shapes(&a[..a.len() - 2], &b[..b.len() - 2]) else {
+            panic!("matmul: batch dims of {a:?} and {b:?} do not broadcast")
+        };
         let mut sa = batch.clone();
         sa.extend([m, k]);
         let mut sb = batch.clone();
