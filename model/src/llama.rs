@@ -1,0 +1,127 @@
+//! The LLaMA-2 model for training: token embedding → N blocks (RMSNorm, RoPE attention with
+//! GQA, RMSNorm, SwiGLU) → final RMSNorm → LM head. One straight-down `forward`.
+
+use llamaforge_autograd::Var;
+use llamaforge_engine::{DType, Tensor};
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::layers::{linear, Attention, Block, Mlp, RmsNorm};
+use crate::weights::{check_weights, random_weights, weight_shapes, Weights};
+
+/// A LLaMA-2 model whose parameters are named autograd leaves (HF names).
+pub struct Llama {
+    pub config: Config,
+    /// `model.embed_tokens.weight` `[V, C]`
+    pub embed_tokens: Var,
+    pub layers: Vec<Block>,
+    /// `model.norm.weight`
+    pub norm: RmsNorm,
+    /// `lm_head.weight` `[V, C]`, or `None` when tied to the embedding.
+    pub lm_head: Option<Var>,
+}
+
+impl Llama {
+    /// A model with HF-style random weights (see [`random_weights`]).
+    pub fn new_random(config: &Config, seed: u64) -> Result<Llama> {
+        config.validate()?;
+        Llama::from_weights(config, random_weights(config, seed))
+    }
+
+    /// Builds the model from named weights (interleaved RoPE layout, any float dtype →
+    /// f32), checking names and shapes against the config.
+    pub fn from_weights(config: &Config, mut weights: Weights) -> Result<Llama> {
+        config.validate()?;
+        check_weights(config, &mut weights)?;
+        let mut param = |name: String| {
+            let t = weights.remove(&name).expect("checked").to_dtype(DType::F32).contiguous();
+            Var::parameter(name, t)
+        };
+        let eps = config.norm_eps;
+        let embed_tokens = param("model.embed_tokens.weight".into());
+        let layers = (0..config.n_layers)
+            .map(|i| {
+                let p = format!("model.layers.{i}");
+                Block {
+                    input_layernorm: RmsNorm { weight: param(format!("{p}.input_layernorm.weight")), eps },
+                    self_attn: Attention {
+                        q_proj: param(format!("{p}.self_attn.q_proj.weight")),
+                        k_proj: param(format!("{p}.self_attn.k_proj.weight")),
+                        v_proj: param(format!("{p}.self_attn.v_proj.weight")),
+                        o_proj: param(format!("{p}.self_attn.o_proj.weight")),
+                        n_heads: config.n_heads,
+                        n_kv_heads: config.n_kv_heads,
+                        head_dim: config.head_dim(),
+                        rope_theta: config.rope_theta,
+                    },
+                    post_attention_layernorm: RmsNorm {
+                        weight: param(format!("{p}.post_attention_layernorm.weight")),
+                        eps,
+                    },
+                    mlp: Mlp {
+                        gate_proj: param(format!("{p}.mlp.gate_proj.weight")),
+                        up_proj: param(format!("{p}.mlp.up_proj.weight")),
+                        down_proj: param(format!("{p}.mlp.down_proj.weight")),
+                    },
+                }
+            })
+            .collect();
+        let norm = RmsNorm { weight: param("model.norm.weight".into()), eps };
+        let lm_head = (!config.tied_embeddings).then(|| param("lm_head.weight".into()));
+        Ok(Llama { config: config.clone(), embed_tokens, layers, norm, lm_head })
+    }
+
+    /// Final hidden states after the last RMSNorm: `ids` u32 `[B, T]` → `[B, T, C]`
+    /// (the trunk a reward head sits on).
+    pub fn hidden_states(&self, ids: &Tensor) -> Var {
+        let mut x = self.embed_tokens.index_select(ids); // [B, T, C]
+        for block in &self.layers {
+            x = block.forward(&x, 0);
+        }
+        self.norm.forward(&x)
+    }
+
+    /// Logits for every position: `ids` u32 `[B, T]` → `[B, T, V]`.
+    pub fn forward(&self, ids: &Tensor) -> Var {
+        let hidden = self.hidden_states(ids); // [B, T, C]
+        linear(&hidden, self.output_weight()) // [B, T, V]
+    }
+
+    /// The LM head matrix `[V, C]` (the embedding when tied).
+    pub fn output_weight(&self) -> &Var {
+        self.lm_head.as_ref().unwrap_or(&self.embed_tokens)
+    }
+
+    /// Every parameter, in [`weight_shapes`] order (the tied head is not repeated).
+    pub fn parameters(&self) -> Vec<Var> {
+        let mut out = vec![self.embed_tokens.clone()];
+        for b in &self.layers {
+            let a = &b.self_attn;
+            out.extend([
+                b.input_layernorm.weight.clone(),
+                a.q_proj.clone(),
+                a.k_proj.clone(),
+                a.v_proj.clone(),
+                a.o_proj.clone(),
+                b.post_attention_layernorm.weight.clone(),
+                b.mlp.gate_proj.clone(),
+                b.mlp.up_proj.clone(),
+                b.mlp.down_proj.clone(),
+            ]);
+        }
+        out.push(self.norm.weight.clone());
+        out.extend(self.lm_head.clone());
+        debug_assert_eq!(out.len(), weight_shapes(&self.config).len());
+        out
+    }
+
+    /// The current parameter values by name (interleaved RoPE layout).
+    pub fn weights(&self) -> Weights {
+        self.parameters().iter().map(|p| (p.name().expect("parameters are named").to_string(), p.value())).collect()
+    }
+
+    /// Clears every parameter's gradient.
+    pub fn zero_grad(&self) {
+        self.parameters().iter().for_each(Var::zero_grad);
+    }
+}
