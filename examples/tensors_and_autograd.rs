@@ -41,8 +41,7 @@ fn main() {
     println!("w = {:?}, b = {:?}", w.value().to_vec::<f32>(), b.value().to_vec::<f32>());
 
     // 3. Every backward rule is checked against finite differences in f64.
-    let report = GradCheck::default().run(&[Tensor::randn(&[3, 5], 1.0, DType::F64, 1)], &[true], &|v| {
-        v[0].softmax(false).log()
-    });
+    let report = GradCheck::default()
+        .run(&[Tensor::randn(&[3, 5], 1.0, DType::F64, 1)], &[true], &|v| v[0].softmax(false).log());
     println!("gradcheck log(softmax(x)): max relative error {:.2e}", report.max_rel_err);
 }
