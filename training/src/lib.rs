@@ -2,3 +2,4 @@
 //! LLaMA-2 paper.
 
 pub mod optim;
+pub mod data;
