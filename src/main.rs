@@ -15,6 +15,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Pretrains a LLaMA-2 from scratch (default: the 260K preset on the bundled stories).
+    Pretrain(cli::pretrain::PretrainArgs),
+    /// Plots a run's train/validation loss and learning rate as SVG.
+    Plot(cli::plot::PlotArgs),
     /// Benchmarks: `bench ops` (GEMM and fused kernels), `bench generate`, `bench train`.
     Bench(cli::bench::BenchArgs),
     /// Generates text from a checkpoint.
@@ -32,6 +36,8 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Pretrain(args) => cli::pretrain::run(args),
+        Command::Plot(args) => cli::plot::run(args),
         Command::Bench(args) => cli::bench::run(args),
         Command::Generate(args) => cli::generate::run(args),
         Command::Chat(args) => cli::chat::run(args),

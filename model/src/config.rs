@@ -66,19 +66,19 @@ impl Config {
                 return Err(ModelError::config(field, "must be positive"));
             }
         }
-        if self.dim % self.n_heads != 0 {
+        if !self.dim.is_multiple_of(self.n_heads) {
             return Err(ModelError::config(
                 "dim",
                 format!("dim ({}) must be divisible by n_heads ({})", self.dim, self.n_heads),
             ));
         }
-        if self.n_heads % self.n_kv_heads != 0 {
+        if !self.n_heads.is_multiple_of(self.n_kv_heads) {
             return Err(ModelError::config(
                 "n_kv_heads",
                 format!("n_heads ({}) must be divisible by n_kv_heads ({})", self.n_heads, self.n_kv_heads),
             ));
         }
-        if self.head_dim() % 2 != 0 {
+        if !self.head_dim().is_multiple_of(2) {
             return Err(ModelError::config(
                 "n_heads",
                 format!("head dim dim/n_heads = {} must be even for RoPE", self.head_dim()),

@@ -7,7 +7,15 @@ use crate::error::{ModelError, Result};
 /// The preset names [`preset`] accepts.
 pub const PRESETS: [&str; 8] = ["tiny", "260K", "15M", "42M", "110M", "7B", "13B", "70B"];
 
-fn tinyllama(dim: usize, n_layers: usize, n_heads: usize, n_kv_heads: usize, vocab: usize, hidden: usize, seq: usize) -> Config {
+fn tinyllama(
+    dim: usize,
+    n_layers: usize,
+    n_heads: usize,
+    n_kv_heads: usize,
+    vocab: usize,
+    hidden: usize,
+    seq: usize,
+) -> Config {
     Config {
         dim,
         n_layers,
@@ -29,7 +37,11 @@ fn llama2(dim: usize, n_layers: usize, n_heads: usize, n_kv_heads: usize, ffn_di
         n_heads,
         n_kv_heads,
         vocab_size: 32000,
-        hidden_dim: Config::hidden_dim_for(dim, if ffn_dim_multiplier.is_some() { 4096 } else { 256 }, ffn_dim_multiplier),
+        hidden_dim: Config::hidden_dim_for(
+            dim,
+            if ffn_dim_multiplier.is_some() { 4096 } else { 256 },
+            ffn_dim_multiplier,
+        ),
         norm_eps: 1e-5,
         max_seq_len: 4096,
         rope_theta: 10000.0,

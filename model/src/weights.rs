@@ -70,7 +70,12 @@ pub fn random_weights(config: &Config, seed: u64) -> Weights {
             let t = if shape.len() == 1 {
                 Tensor::ones(&shape, llamaforge_engine::DType::F32)
             } else {
-                Tensor::randn(&shape, 0.02, llamaforge_engine::DType::F32, seed.wrapping_mul(1_000_003).wrapping_add(i as u64))
+                Tensor::randn(
+                    &shape,
+                    0.02,
+                    llamaforge_engine::DType::F32,
+                    seed.wrapping_mul(1_000_003).wrapping_add(i as u64),
+                )
             };
             (name, t)
         })

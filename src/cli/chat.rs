@@ -1,9 +1,70 @@
-//! `llamaforge chat` (in progress: returns an error until implemented).
+//! `llamaforge chat`: interactive multi-turn chat in the LLaMA-2-chat template. Each stdin
+//! line is a user turn; the whole dialog is re-encoded and the answer sampled until EOS.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+use llamaforge_model::chat::{encode_chat, Message};
+use llamaforge_model::generate::{generate, GenerateOptions, InferenceModel, Sampling};
+
+use super::model_io::{load_checkpoint, load_tokenizer_for};
 
 /// Arguments of `llamaforge chat`.
 #[derive(clap::Args)]
-pub struct ChatArgs {}
+pub struct ChatArgs {
+    /// Native/HF checkpoint directory or llama2.c .bin file.
+    #[arg(long)]
+    model: PathBuf,
+    /// tokenizer.bin (default: inside the model directory or next to the .bin file).
+    #[arg(long)]
+    tokenizer: Option<PathBuf>,
+    /// System prompt, folded into the first user turn.
+    #[arg(long)]
+    system: Option<String>,
+    /// 0 = greedy.
+    #[arg(long, default_value_t = 0.7)]
+    temperature: f32,
+    #[arg(long, default_value_t = 0.9)]
+    top_p: f32,
+    /// Most tokens per answer.
+    #[arg(long, default_value_t = 256)]
+    max_tokens: usize,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
 
-pub fn run(_args: ChatArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`llamaforge chat` is not implemented yet")
+pub fn run(args: ChatArgs) -> anyhow::Result<()> {
+    let checkpoint = load_checkpoint(&args.model)?;
+    let tokenizer = load_tokenizer_for(&args.model, args.tokenizer.as_deref())?;
+    let model = InferenceModel::from_weights(&checkpoint.config, &checkpoint.weights)?;
+    let mut dialog: Vec<Message> = args.system.iter().map(Message::system).collect();
+    let encode = |text: &str| tokenizer.encode(text);
+    let stdin = std::io::stdin();
+    let mut stdout = std::io::stdout();
+    for (turn, line) in stdin.lock().lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        dialog.push(Message::user(line));
+        let prompt = encode_chat(&dialog, &encode, tokenizer.bos(), tokenizer.eos())?.ids;
+        let options = GenerateOptions {
+            max_new_tokens: args.max_tokens,
+            sampling: Sampling::from_temperature(args.temperature, args.top_p),
+            seed: args.seed.wrapping_add(turn as u64),
+            stop_tokens: vec![tokenizer.eos()],
+        };
+        let answer = generate(&model, &[prompt], &options)?.remove(0);
+        let mut bytes = Vec::new();
+        let mut prev = tokenizer.bos();
+        for &t in answer.tokens.iter().filter(|&&t| t != tokenizer.eos()) {
+            bytes.extend(tokenizer.piece(prev, t));
+            prev = t;
+        }
+        let text = String::from_utf8_lossy(&bytes).trim().to_string();
+        writeln!(stdout, "assistant: {text}")?;
+        stdout.flush()?;
+        dialog.push(Message::assistant(text));
+    }
+    Ok(())
 }

@@ -6,4 +6,7 @@ pub mod chat;
 pub mod convert;
 pub mod forward;
 pub mod generate;
+pub mod model_io;
+pub mod plot;
+pub mod pretrain;
 pub mod tokenizer;

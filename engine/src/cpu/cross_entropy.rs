@@ -2,6 +2,8 @@
 
 use rayon::prelude::*;
 
+use super::simd::{as_f32, simd_kernel};
+use super::softmax::logsumexp_f32;
 use crate::Float;
 
 /// `logits` is `[N, V]` contiguous, `targets` is `[N]`. Returns the mean over rows whose
@@ -15,16 +17,35 @@ pub fn cross_entropy<T: Float>(logits: &[T], v: usize, targets: &[u32], ignore_i
             "cross_entropy: target {t} at position {i} is out of range for {v} classes"
         );
     }
+    let logits_f32 = as_f32(logits);
     let (sum, count) = logits
         .par_chunks(v.max(1))
         .zip(targets.par_iter())
-        .filter(|(_, &t)| t != ignore_index)
-        .map(|(row, &t)| {
-            let max = row.iter().fold(T::neg_infinity(), |m, &x| m.max(x));
-            let sum: T = row.iter().map(|&x| (x - max).exp()).sum();
-            ((max + sum.ln() - row[t as usize]).to_f64().unwrap_or(f64::NAN), 1usize)
+        .enumerate()
+        .filter(|(_, (_, &t))| t != ignore_index)
+        .map(|(r, (row, &t))| {
+            // per-row losses are summed in f64 so the mean over many rows keeps f32 accuracy
+            let loss = match logits_f32 {
+                Some(x) => {
+                    let row = &x[r * v..(r + 1) * v];
+                    (row_loss_f32(row) - row[t as usize]) as f64
+                }
+                None => {
+                    let max = row.iter().fold(T::neg_infinity(), |m, &x| m.max(x));
+                    let sum: T = row.iter().map(|&x| (x - max).exp()).sum();
+                    (max + sum.ln() - row[t as usize]).to_f64().unwrap_or(f64::NAN)
+                }
+            };
+            (loss, 1usize)
         })
         .reduce(|| (0.0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     let mean = if count == 0 { 0.0 } else { sum / count as f64 };
     (T::from_f64_lossy(mean), count)
+}
+
+simd_kernel! {
+    /// `logsumexp(row)`, vectorized.
+    fn row_loss_f32(row: &[f32]) -> f32 {
+        logsumexp_f32::<FMA>(row)
+    }
 }

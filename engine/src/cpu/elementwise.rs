@@ -2,8 +2,13 @@
 
 use rayon::prelude::*;
 
+use super::exp::{exp_f32_with, sigmoid_f32, silu_f32};
+use super::simd::{as_f32, as_f32_mut, simd_kernel};
 use super::strided::{RowIndexer, PAR_MIN_ELEMS};
 use crate::{BinaryOp, Float, Layout, UnaryOp};
+
+/// Elements per parallel task of the contiguous paths.
+const CHUNK: usize = 4096;
 
 /// Applies one unary op to a value (the scalar definition every backend matches).
 #[inline(always)]
@@ -46,13 +51,21 @@ pub fn unary<T: Float>(op: UnaryOp, src: &[T], layout: &Layout) -> Vec<T> {
     let mut out = vec![T::zero(); n];
     if let Some(range) = layout.contiguous_range() {
         let src = &src[range];
+        if let (Some(kernel), Some(src), Some(dst)) = (fast_unary_f32(op), as_f32(src), as_f32_mut(&mut out)) {
+            if n >= PAR_MIN_ELEMS {
+                dst.par_chunks_mut(CHUNK).zip(src.par_chunks(CHUNK)).for_each(|(o, s)| kernel(s, o));
+            } else {
+                kernel(src, dst);
+            }
+            return out;
+        }
         let f = |(o, s): (&mut [T], &[T])| {
             for (o, &s) in o.iter_mut().zip(s) {
                 *o = unary_scalar(op, s);
             }
         };
         if n >= PAR_MIN_ELEMS {
-            out.par_chunks_mut(4096).zip(src.par_chunks(4096)).for_each(f);
+            out.par_chunks_mut(CHUNK).zip(src.par_chunks(CHUNK)).for_each(f);
         } else {
             f((&mut out, src));
         }
@@ -89,7 +102,7 @@ pub fn binary<T: Float>(op: BinaryOp, a: &[T], la: &Layout, b: &[T], lb: &Layout
             }
         };
         if n >= PAR_MIN_ELEMS {
-            out.par_chunks_mut(4096).zip(a.par_chunks(4096)).zip(b.par_chunks(4096)).for_each(f);
+            out.par_chunks_mut(CHUNK).zip(a.par_chunks(CHUNK)).zip(b.par_chunks(CHUNK)).for_each(f);
         } else {
             f(((&mut out, a), b));
         }
@@ -134,4 +147,41 @@ pub fn binary<T: Float>(op: BinaryOp, a: &[T], la: &Layout, b: &[T], lb: &Layout
         out.chunks_mut(ia.len).enumerate().for_each(f);
     }
     out
+}
+
+/// A kernel writing `dst[i] = f(src[i])`.
+type SliceKernelF32 = fn(&[f32], &mut [f32]);
+
+/// The vectorized f32 kernel of the exp-based unary ops (libm's exp would keep them scalar).
+fn fast_unary_f32(op: UnaryOp) -> Option<SliceKernelF32> {
+    match op {
+        UnaryOp::Exp => Some(exp_slice_f32),
+        UnaryOp::Sigmoid => Some(sigmoid_slice_f32),
+        UnaryOp::Silu => Some(silu_slice_f32),
+        _ => None,
+    }
+}
+
+simd_kernel! {
+    fn exp_slice_f32(src: &[f32], dst: &mut [f32]) {
+        for (o, &s) in dst.iter_mut().zip(src) {
+            *o = exp_f32_with::<FMA>(s);
+        }
+    }
+}
+
+simd_kernel! {
+    fn sigmoid_slice_f32(src: &[f32], dst: &mut [f32]) {
+        for (o, &s) in dst.iter_mut().zip(src) {
+            *o = sigmoid_f32::<FMA>(s);
+        }
+    }
+}
+
+simd_kernel! {
+    fn silu_slice_f32(src: &[f32], dst: &mut [f32]) {
+        for (o, &s) in dst.iter_mut().zip(src) {
+            *o = silu_f32::<FMA>(s);
+        }
+    }
 }

@@ -22,30 +22,48 @@ const EXP_HI: f32 = 89.0;
 /// `f32::round`, which is a libm call without SSE4.1.
 const ROUND_MAGIC: f32 = 12_582_912.0;
 /// ln 2 split in two: `C1` has few enough mantissa bits that `n · C1` is exact for |n| ≤ 150.
-const LN2_HI: f32 = 0.693_359_375;
+const LN2_HI: f32 = 0.693_359_4;
 const LN2_LO: f32 = -2.121_944_4e-4;
 
 /// `e^x` for f32 with ≤ 2e-7 relative error: `-inf` and anything below -103.97 → 0,
 /// large inputs → +inf, NaN → NaN.
 #[inline(always)]
 pub fn exp_f32(x: f32) -> f32 {
+    exp_f32_with::<false>(x)
+}
+
+/// `a · b + c`, fused into one instruction when the caller is compiled with FMA (there
+/// `mul_add` is `vfmadd`; without FMA it would be a libm call, so it is not used).
+#[inline(always)]
+fn mul_add<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
+    if FMA {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
+/// [`exp_f32`], with the polynomial in fused multiply-adds when `FMA` (about a quarter
+/// fewer instructions; the same accuracy bound).
+#[inline(always)]
+pub fn exp_f32_with<const FMA: bool>(x: f32) -> f32 {
     // comparisons (not f32::max/min) so that NaN passes through to the result
     let xc = if x < EXP_LO { EXP_LO } else { x };
     let xc = if xc > EXP_HI { EXP_HI } else { xc };
 
-    let shifted = xc * std::f32::consts::LOG2_E + ROUND_MAGIC;
+    let shifted = mul_add::<FMA>(xc, std::f32::consts::LOG2_E, ROUND_MAGIC);
     let n_float = shifted - ROUND_MAGIC;
     let n = shifted.to_bits() as i32 - ROUND_MAGIC.to_bits() as i32;
 
-    let r = xc - n_float * LN2_HI;
-    let r = r - n_float * LN2_LO;
+    let r = mul_add::<FMA>(n_float, -LN2_HI, xc);
+    let r = mul_add::<FMA>(n_float, -LN2_LO, r);
     let mut p = 1.987_569_2e-4_f32;
-    p = p * r + 1.398_2e-3;
-    p = p * r + 8.333_452e-3;
-    p = p * r + 4.166_579_6e-2;
-    p = p * r + 1.666_666_5e-1;
-    p = p * r + 5.000_000_1e-1;
-    let er = p * r * r + r + 1.0;
+    p = mul_add::<FMA>(p, r, 1.398_2e-3);
+    p = mul_add::<FMA>(p, r, 8.333_452e-3);
+    p = mul_add::<FMA>(p, r, 4.166_579_6e-2);
+    p = mul_add::<FMA>(p, r, 1.666_666_5e-1);
+    p = mul_add::<FMA>(p, r, 0.5);
+    let er = mul_add::<FMA>(p * r, r, r) + 1.0;
 
     // 2^n as two factors 2^(n/2)·2^(n - n/2): each stays a normal float for n in
     // [-150, 129], so results that are subnormal or overflow still round correctly
@@ -60,14 +78,14 @@ pub fn exp_f32(x: f32) -> f32 {
     }
 }
 
-/// `1 / (1 + e^-x)` with [`exp_f32`]; saturates cleanly to 0 and 1.
+/// `1 / (1 + e^-x)` with [`exp_f32_with`]; saturates cleanly to 0 and 1.
 #[inline(always)]
-pub fn sigmoid_f32(x: f32) -> f32 {
-    1.0 / (1.0 + exp_f32(-x))
+pub fn sigmoid_f32<const FMA: bool>(x: f32) -> f32 {
+    1.0 / (1.0 + exp_f32_with::<FMA>(-x))
 }
 
 /// `x · sigmoid(x)`.
 #[inline(always)]
-pub fn silu_f32(x: f32) -> f32 {
-    x / (1.0 + exp_f32(-x))
+pub fn silu_f32<const FMA: bool>(x: f32) -> f32 {
+    x / (1.0 + exp_f32_with::<FMA>(-x))
 }

@@ -37,7 +37,7 @@ pub fn one_hot<T: Float>(ids: &[u32], v: usize) -> Vec<T> {
 /// `table` is `[R, C]`, `ids` is `[N]` → rows `table[ids[i]]`, shape `[N, C]` (embedding).
 #[track_caller]
 pub fn index_select<T: Float>(table: &[T], c: usize, ids: &[u32]) -> Vec<T> {
-    let rows = if c == 0 { 0 } else { table.len() / c };
+    let rows = table.len().checked_div(c).unwrap_or(0);
     for (i, &id) in ids.iter().enumerate() {
         assert!((id as usize) < rows, "index_select: index {id} at position {i} is out of range for {rows} rows");
     }

@@ -4,6 +4,9 @@ use rayon::prelude::*;
 
 use crate::{DType, Layout};
 
+/// `m·k + k·n` from which matrixmultiply 0.3 splits one product over 2 threads.
+const MATMUL_THREADS_FROM: usize = 2 << 14;
+
 /// One GEMM problem of a batch: `C[m,n] = A[m,k] · B[k,n]` with arbitrary element strides.
 #[derive(Clone, Copy)]
 pub struct GemmDims {
@@ -38,9 +41,13 @@ pub fn matmul<T: GemmElem>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> Vec<T>
         let (oa, ob) = (offset_of(la, i), offset_of(lb, i));
         T::gemm(dims, &a[oa..], rsa, csa, &b[ob..], rsb, csb, c);
     };
-    // Small matrices in a big batch (attention heads): parallelize over the batch. Large
-    // matrices: let matrixmultiply thread inside each product.
-    if batch > 1 && m * n * k < 1 << 21 {
+    // Either rayon splits the batch or matrixmultiply threads inside each product, never
+    // both: a threaded product called from two rayon workers at once would put three or
+    // four threads on a 2-core machine. matrixmultiply (`threading` feature) threads a
+    // product once `m·k + k·n ≥ 2·2^14` (its `LoopThreadConfig` heuristic; thread count
+    // from MATMUL_NUM_THREADS, else the physical cores), so products below that run
+    // single-threaded and rayon spreads the batch across the cores instead.
+    if batch > 1 && m * k + k * n < MATMUL_THREADS_FROM {
         out.par_chunks_mut(m * n).enumerate().for_each(one);
     } else {
         out.chunks_mut(m * n).enumerate().for_each(one);

@@ -76,20 +76,22 @@ pub fn level() -> SimdLevel {
 ///
 /// The body must be a plain function body over its arguments (no `self`, no generics);
 /// everything it calls should be `#[inline(always)]` or generic so that it is inlined into,
-/// and so compiled with the features of, each instantiation.
+/// and so compiled with the features of, each instantiation. Inside the body the constant
+/// `FMA` says whether fused multiply-add exists; pass it on to [`super::exp::exp_f32_with`]
+/// and friends (`f32::mul_add` is one instruction with FMA but a libm call without it).
 macro_rules! simd_kernel {
     ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$meta])*
         $vis fn $name($($arg: $ty),*) $(-> $ret)? {
             #[inline(always)]
-            fn body($($arg: $ty),*) $(-> $ret)? $body
+            fn body<const FMA: bool>($($arg: $ty),*) $(-> $ret)? $body
 
             #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
             {
                 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
-                unsafe fn avx512($($arg: $ty),*) $(-> $ret)? { body($($arg),*) }
+                unsafe fn avx512($($arg: $ty),*) $(-> $ret)? { body::<true>($($arg),*) }
                 #[target_feature(enable = "avx2,fma")]
-                unsafe fn avx2($($arg: $ty),*) $(-> $ret)? { body($($arg),*) }
+                unsafe fn avx2($($arg: $ty),*) $(-> $ret)? { body::<true>($($arg),*) }
                 match $crate::cpu::simd::level() {
                     // SAFETY: `level()` returns Avx512 only when `detected_level()` found
                     // AVX-512 F/BW/DQ/VL, AVX2 and FMA on this CPU, so every instruction the
@@ -100,7 +102,7 @@ macro_rules! simd_kernel {
                     $crate::cpu::simd::SimdLevel::Baseline => {}
                 }
             }
-            body($($arg),*)
+            body::<false>($($arg),*)
         }
     };
 }

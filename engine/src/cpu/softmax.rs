@@ -1,7 +1,13 @@
 //! Fused softmax (optionally causal) and log-softmax over the last dim.
+//!
+//! f32 rows run the vectorized `*_row_f32` kernels below (fast exp, lane-array
+//! reductions, AVX2/AVX-512 picked at run time); f64 rows keep the straightforward loops
+//! with `f64::exp`, which the gradient checks rely on.
 
 use rayon::prelude::*;
 
+use super::exp::exp_f32_with;
+use super::simd::{as_f32, as_f32_mut, max_f32, simd_kernel, sum_map_f32, LANES};
 use super::strided::PAR_MIN_ELEMS;
 use crate::Float;
 
@@ -13,13 +19,27 @@ pub fn softmax<T: Float>(x: &[T], tk: usize, causal: Option<usize>) -> Vec<T> {
     if tk == 0 {
         return out;
     }
-    let row = |(r, dst): (usize, &mut [T])| {
-        let src = &x[r * tk..(r + 1) * tk];
-        let visible = match causal {
-            Some(tq) => (r % tq + 1 + tk - tq).min(tk),
-            None => tk,
+    let visible_of = |r: usize| match causal {
+        Some(tq) => (r % tq + 1 + tk - tq).min(tk),
+        None => tk,
+    };
+    let parallel = x.len() >= PAR_MIN_ELEMS;
+    if let (Some(x), Some(dst)) = (as_f32(x), as_f32_mut(&mut out)) {
+        // the masked tail of each row keeps the zeros `out` was allocated with
+        let row = |(r, dst): (usize, &mut [f32])| {
+            let visible = visible_of(r);
+            softmax_row_f32(&x[r * tk..r * tk + visible], &mut dst[..visible]);
         };
-        let (src, dst) = (&src[..visible], &mut dst[..visible]);
+        if parallel {
+            dst.par_chunks_mut(tk).enumerate().for_each(row);
+        } else {
+            dst.chunks_mut(tk).enumerate().for_each(row);
+        }
+        return out;
+    }
+    let row = |(r, dst): (usize, &mut [T])| {
+        let visible = visible_of(r);
+        let (src, dst) = (&x[r * tk..r * tk + visible], &mut dst[..visible]);
         let max = src.iter().fold(T::neg_infinity(), |m, &v| m.max(v));
         let mut sum = T::zero();
         for (d, &s) in dst.iter_mut().zip(src) {
@@ -31,7 +51,7 @@ pub fn softmax<T: Float>(x: &[T], tk: usize, causal: Option<usize>) -> Vec<T> {
             *d *= inv;
         }
     };
-    if x.len() >= PAR_MIN_ELEMS {
+    if parallel {
         out.par_chunks_mut(tk).enumerate().for_each(row);
     } else {
         out.chunks_mut(tk).enumerate().for_each(row);
@@ -39,10 +59,46 @@ pub fn softmax<T: Float>(x: &[T], tk: usize, causal: Option<usize>) -> Vec<T> {
     out
 }
 
+simd_kernel! {
+    /// `dst = softmax(src)` for one row of equal-length slices.
+    pub(crate) fn softmax_row_f32(src: &[f32], dst: &mut [f32]) {
+        let max = max_f32(src);
+        // one pass that both stores e^(x - max) and sums it, in LANES partial sums
+        let mut acc = [0.0f32; LANES];
+        let mut src_chunks = src.chunks_exact(LANES);
+        let mut dst_chunks = dst.chunks_exact_mut(LANES);
+        for (s, d) in (&mut src_chunks).zip(&mut dst_chunks) {
+            for ((a, d), &s) in acc.iter_mut().zip(d.iter_mut()).zip(s) {
+                *d = exp_f32_with::<FMA>(s - max);
+                *a += *d;
+            }
+        }
+        let mut sum = acc.iter().sum::<f32>();
+        for (d, &s) in dst_chunks.into_remainder().iter_mut().zip(src_chunks.remainder()) {
+            *d = exp_f32_with::<FMA>(s - max);
+            sum += *d;
+        }
+        let inv = 1.0 / sum;
+        for d in dst.iter_mut() {
+            *d *= inv;
+        }
+    }
+}
+
 /// `x` is `[rows, v]` contiguous → `x - logsumexp(x)` per row.
 pub fn log_softmax<T: Float>(x: &[T], v: usize) -> Vec<T> {
     let mut out = vec![T::zero(); x.len()];
     if v == 0 {
+        return out;
+    }
+    let parallel = x.len() >= PAR_MIN_ELEMS;
+    if let (Some(x), Some(dst)) = (as_f32(x), as_f32_mut(&mut out)) {
+        let row = |(src, dst): (&[f32], &mut [f32])| log_softmax_row_f32(src, dst);
+        if parallel {
+            x.par_chunks(v).zip(dst.par_chunks_mut(v)).for_each(row);
+        } else {
+            x.chunks(v).zip(dst.chunks_mut(v)).for_each(row);
+        }
         return out;
     }
     let row = |(src, dst): (&[T], &mut [T])| {
@@ -53,10 +109,28 @@ pub fn log_softmax<T: Float>(x: &[T], v: usize) -> Vec<T> {
             *d = s - lse;
         }
     };
-    if x.len() >= PAR_MIN_ELEMS {
+    if parallel {
         x.par_chunks(v).zip(out.par_chunks_mut(v)).for_each(row);
     } else {
         x.chunks(v).zip(out.chunks_mut(v)).for_each(row);
     }
     out
+}
+
+simd_kernel! {
+    /// `dst = src - logsumexp(src)` for one row.
+    pub(crate) fn log_softmax_row_f32(src: &[f32], dst: &mut [f32]) {
+        let lse = logsumexp_f32::<FMA>(src);
+        for (d, &s) in dst.iter_mut().zip(src) {
+            *d = s - lse;
+        }
+    }
+}
+
+/// `max + ln Σ e^(x - max)` of one row (the shared core of log-softmax and
+/// cross-entropy); inlined into the caller's SIMD instantiation.
+#[inline(always)]
+pub(crate) fn logsumexp_f32<const FMA: bool>(src: &[f32]) -> f32 {
+    let max = max_f32(src);
+    max + sum_map_f32(src, |s| exp_f32_with::<FMA>(s - max)).ln()
 }

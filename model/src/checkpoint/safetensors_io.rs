@@ -1,5 +1,5 @@
-//! Reading and writing `.safetensors` files of named f32 tensors (f16/bf16/f64 are widened
-//! or narrowed to f32 on read). Writes go to a temp file that is renamed into place.
+//! Reading and writing `.safetensors` files of named f32 tensors (f16/bf16/f64 — and i32/i64
+//! index tensors — are converted to f32 on read). Writes go to a temp file that is renamed into place.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -32,8 +32,15 @@ pub fn parse_f32_tensors(path: &Path, bytes: &[u8]) -> Result<BTreeMap<String, T
                 .chunks_exact(8)
                 .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32)
                 .collect(),
+            // index tensors (token ids) come back as exact f32 values
+            Dtype::I64 => {
+                data.chunks_exact(8).map(|b| i64::from_le_bytes(b.try_into().expect("8 bytes")) as f32).collect()
+            }
+            Dtype::I32 => {
+                data.chunks_exact(4).map(|b| i32::from_le_bytes(b.try_into().expect("4 bytes")) as f32).collect()
+            }
             other => {
-                return Err(ModelError::format(path, format!("tensor `{name}`: dtype {other:?} is not a float type")))
+                return Err(ModelError::format(path, format!("tensor `{name}`: dtype {other:?} is not supported")))
             }
         };
         let shape = view.shape().to_vec();

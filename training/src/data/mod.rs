@@ -10,4 +10,4 @@ mod token_cache;
 pub use batches::{random_windows, validation_windows, Windows};
 pub use corpus::{load_documents, split_documents, DOC_SEPARATOR};
 pub use error::DataError;
-pub use token_cache::{tokenize_documents, TokenCache};
+pub use token_cache::{tokenize_documents, write_atomic, TokenCache};

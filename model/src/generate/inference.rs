@@ -1,0 +1,225 @@
+//! The no-grad inference path: one token at a time on plain f32 buffers, with a
+//! preallocated KV cache and scratch space reused for every token — no autograd graph, no
+//! allocation per token. Mirrors `Llama::forward` (same weights, same interleaved RoPE).
+
+use rayon::prelude::*;
+
+use super::kernels::{dot, matvec, rms_norm, softmax, swiglu};
+use super::kv_cache::KvCache;
+use crate::config::Config;
+use crate::error::{ModelError, Result};
+use crate::llama::Llama;
+use crate::weights::{check_weights, Weights};
+
+/// One layer's weights, row-major `[out, in]`.
+struct LayerWeights {
+    /// `[C]`
+    attn_norm: Vec<f32>,
+    /// q, k and v projections stacked: `[(H + 2·KV)·D, C]` — one matvec instead of three.
+    wqkv: Vec<f32>,
+    /// `[C, H·D]`
+    wo: Vec<f32>,
+    /// `[C]`
+    ffn_norm: Vec<f32>,
+    /// gate and up projections stacked: `[2F, C]`.
+    w_gate_up: Vec<f32>,
+    /// `[C, F]`
+    w_down: Vec<f32>,
+}
+
+/// A model prepared for fast decoding.
+pub struct InferenceModel {
+    pub config: Config,
+    /// `[V, C]`
+    embed: Vec<f32>,
+    layers: Vec<LayerWeights>,
+    /// `[C]`
+    final_norm: Vec<f32>,
+    /// `[V, C]`, or `None` when tied to `embed`.
+    lm_head: Option<Vec<f32>>,
+    /// RoPE cos and sin `[S, D/2]` (the engine's table: angle `p · θ^(−2i/D)` in f64).
+    rope_cos: Vec<f32>,
+    rope_sin: Vec<f32>,
+}
+
+/// Per-sequence decoding state: the KV cache and reused scratch buffers.
+pub struct InferenceState {
+    pub cache: KvCache,
+    /// residual stream `[C]`
+    x: Vec<f32>,
+    /// normed input of a sublayer `[C]`
+    normed: Vec<f32>,
+    /// q, k, v of this token `[(H + 2·KV)·D]`
+    qkv: Vec<f32>,
+    /// attention output `[H·D]`
+    attn_out: Vec<f32>,
+    /// attention weights `[H, S]`
+    scores: Vec<f32>,
+    /// gate and up `[2F]`
+    gate_up: Vec<f32>,
+    /// sublayer output `[C]`
+    sublayer_out: Vec<f32>,
+    /// `[V]`
+    pub logits: Vec<f32>,
+}
+
+impl InferenceModel {
+    /// Copies the weights of a trainable model.
+    pub fn from_llama(model: &Llama) -> InferenceModel {
+        InferenceModel::from_weights(&model.config, &model.weights()).expect("a built model has consistent weights")
+    }
+
+    /// Builds from named weights (interleaved RoPE layout).
+    pub fn from_weights(config: &Config, weights: &Weights) -> Result<InferenceModel> {
+        config.validate()?;
+        let mut weights = weights.clone();
+        check_weights(config, &mut weights)?;
+        let get = |name: &str| -> Vec<f32> { weights[name].to_dtype(llamaforge_engine::DType::F32).to_vec::<f32>() };
+        let layers = (0..config.n_layers)
+            .map(|i| {
+                let p = format!("model.layers.{i}");
+                let mut wqkv = get(&format!("{p}.self_attn.q_proj.weight"));
+                wqkv.extend(get(&format!("{p}.self_attn.k_proj.weight")));
+                wqkv.extend(get(&format!("{p}.self_attn.v_proj.weight")));
+                let mut w_gate_up = get(&format!("{p}.mlp.gate_proj.weight"));
+                w_gate_up.extend(get(&format!("{p}.mlp.up_proj.weight")));
+                LayerWeights {
+                    attn_norm: get(&format!("{p}.input_layernorm.weight")),
+                    wqkv,
+                    wo: get(&format!("{p}.self_attn.o_proj.weight")),
+                    ffn_norm: get(&format!("{p}.post_attention_layernorm.weight")),
+                    w_gate_up,
+                    w_down: get(&format!("{p}.mlp.down_proj.weight")),
+                }
+            })
+            .collect();
+        let (d, half) = (config.head_dim(), config.head_dim() / 2);
+        let mut rope_cos = Vec::with_capacity(config.max_seq_len * half);
+        let mut rope_sin = Vec::with_capacity(config.max_seq_len * half);
+        for pos in 0..config.max_seq_len {
+            for i in 0..half {
+                let angle = pos as f64 * config.rope_theta.powf(-2.0 * i as f64 / d as f64);
+                rope_cos.push(angle.cos() as f32);
+                rope_sin.push(angle.sin() as f32);
+            }
+        }
+        Ok(InferenceModel {
+            config: config.clone(),
+            embed: get("model.embed_tokens.weight"),
+            layers,
+            final_norm: get("model.norm.weight"),
+            lm_head: (!config.tied_embeddings).then(|| get("lm_head.weight")),
+            rope_cos,
+            rope_sin,
+        })
+    }
+
+    /// Fresh decoding state (KV cache for `max_seq_len` positions).
+    pub fn new_state(&self) -> InferenceState {
+        let c = &self.config;
+        let qkv = (c.n_heads + 2 * c.n_kv_heads) * c.head_dim();
+        InferenceState {
+            cache: KvCache::new(c.n_layers, c.max_seq_len, c.kv_dim()),
+            x: vec![0.0; c.dim],
+            normed: vec![0.0; c.dim],
+            qkv: vec![0.0; qkv],
+            attn_out: vec![0.0; c.n_heads * c.head_dim()],
+            scores: vec![0.0; c.n_heads * c.max_seq_len],
+            gate_up: vec![0.0; 2 * c.hidden_dim],
+            sublayer_out: vec![0.0; c.dim],
+            logits: vec![0.0; c.vocab_size],
+        }
+    }
+
+    /// Feeds `token` at the next position of `state` and returns the logits `[V]` for the
+    /// token after it.
+    pub fn step<'s>(&self, state: &'s mut InferenceState, token: u32) -> Result<&'s [f32]> {
+        let c = &self.config;
+        let pos = state.cache.len();
+        if pos >= c.max_seq_len {
+            return Err(ModelError::config(
+                "max_seq_len",
+                format!("sequence is longer than {} positions", c.max_seq_len),
+            ));
+        }
+        if token as usize >= c.vocab_size {
+            return Err(ModelError::config("vocab_size", format!("token id {token} ≥ vocab size {}", c.vocab_size)));
+        }
+        let (dim, d) = (c.dim, c.head_dim());
+        let (q_dim, kv_dim) = (c.n_heads * d, c.kv_dim());
+        let eps = c.norm_eps as f32;
+        let s = state;
+        s.x.copy_from_slice(&self.embed[token as usize * dim..(token as usize + 1) * dim]);
+
+        for (l, layer) in self.layers.iter().enumerate() {
+            // attention: x += Wo · attend(rope(Wq·n), cache ∪ rope(Wk·n), cache ∪ Wv·n)
+            rms_norm(&s.x, &layer.attn_norm, eps, &mut s.normed);
+            matvec(&layer.wqkv, &s.normed, &mut s.qkv);
+            let (q, kv) = s.qkv.split_at_mut(q_dim);
+            let (k, v) = kv.split_at_mut(kv_dim);
+            self.rope(q, pos);
+            self.rope(k, pos);
+            let (k_slot, v_slot) = s.cache.slot_mut(l, pos);
+            k_slot.copy_from_slice(k);
+            v_slot.copy_from_slice(v);
+            self.attend(l, pos, q, &s.cache, &mut s.scores, &mut s.attn_out);
+            matvec(&layer.wo, &s.attn_out, &mut s.sublayer_out);
+            s.x.iter_mut().zip(&s.sublayer_out).for_each(|(x, o)| *x += o);
+
+            // SwiGLU: x += W_down · (silu(W_gate·n) · W_up·n)
+            rms_norm(&s.x, &layer.ffn_norm, eps, &mut s.normed);
+            matvec(&layer.w_gate_up, &s.normed, &mut s.gate_up);
+            let (gate, up) = s.gate_up.split_at_mut(c.hidden_dim);
+            swiglu(gate, up);
+            matvec(&layer.w_down, gate, &mut s.sublayer_out);
+            s.x.iter_mut().zip(&s.sublayer_out).for_each(|(x, o)| *x += o);
+        }
+        s.cache.advance();
+
+        rms_norm(&s.x, &self.final_norm, eps, &mut s.normed);
+        matvec(self.lm_head.as_deref().unwrap_or(&self.embed), &s.normed, &mut s.logits);
+        Ok(&s.logits)
+    }
+
+    /// Rotates interleaved pairs of every head of `x` `[n·D]` to position `pos`.
+    fn rope(&self, x: &mut [f32], pos: usize) {
+        let half = self.config.head_dim() / 2;
+        let (cos, sin) = (&self.rope_cos[pos * half..(pos + 1) * half], &self.rope_sin[pos * half..(pos + 1) * half]);
+        for head in x.chunks_exact_mut(2 * half) {
+            for (pair, (&c, &s)) in head.chunks_exact_mut(2).zip(cos.iter().zip(sin)) {
+                let (a, b) = (pair[0], pair[1]);
+                pair[0] = a * c - b * s;
+                pair[1] = a * s + b * c;
+            }
+        }
+    }
+
+    /// Fused attention of one query token over positions `0..=pos` of the cache, per head:
+    /// scores = q·k/√D, softmax, weighted sum of v. Query head h reads kv head h/(H/KV).
+    fn attend(&self, layer: usize, pos: usize, q: &[f32], cache: &KvCache, scores: &mut [f32], out: &mut [f32]) {
+        let c = &self.config;
+        let (d, kv_dim, group) = (c.head_dim(), c.kv_dim(), c.n_heads / c.n_kv_heads);
+        let (keys, values) = cache.layer(layer);
+        let scale = 1.0 / (d as f32).sqrt();
+        let head = |(h, (out_h, scores_h)): (usize, (&mut [f32], &mut [f32]))| {
+            let kv_off = (h / group) * d;
+            let q_h = &q[h * d..(h + 1) * d];
+            let scores_h = &mut scores_h[..=pos];
+            for (t, s) in scores_h.iter_mut().enumerate() {
+                *s = dot(q_h, &keys[t * kv_dim + kv_off..t * kv_dim + kv_off + d]) * scale;
+            }
+            softmax(scores_h);
+            out_h.fill(0.0);
+            for (t, &w) in scores_h.iter().enumerate() {
+                let v = &values[t * kv_dim + kv_off..t * kv_dim + kv_off + d];
+                out_h.iter_mut().zip(v).for_each(|(o, &v)| *o += w * v);
+            }
+        };
+        // parallel heads only pay off once the cache is long
+        if (pos + 1) * d * c.n_heads >= 1 << 15 {
+            out.par_chunks_mut(d).zip(scores.par_chunks_mut(c.max_seq_len)).enumerate().for_each(head);
+        } else {
+            out.chunks_mut(d).zip(scores.chunks_mut(c.max_seq_len)).enumerate().for_each(head);
+        }
+    }
+}

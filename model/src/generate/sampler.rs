@@ -1,0 +1,120 @@
+//! Choosing the next token from logits: greedy, temperature, nucleus (top-p), seeded.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// How the next token is picked.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Sampling {
+    /// The most likely token (the first one on ties, as llama2.c).
+    Greedy,
+    /// Sample from `softmax(logits / temperature)`, restricted to the smallest set of most
+    /// likely tokens whose probability reaches `top_p` (1.0 = no restriction).
+    Temperature { temperature: f32, top_p: f32 },
+}
+
+impl Sampling {
+    /// Greedy for temperature 0, otherwise temperature + top-p.
+    pub fn from_temperature(temperature: f32, top_p: f32) -> Sampling {
+        if temperature <= 0.0 {
+            Sampling::Greedy
+        } else {
+            Sampling::Temperature { temperature, top_p }
+        }
+    }
+}
+
+/// A sampling rule with its own seeded random stream and reused buffers.
+pub struct Sampler {
+    sampling: Sampling,
+    rng: StdRng,
+    probs: Vec<f32>,
+    order: Vec<u32>,
+}
+
+impl Sampler {
+    pub fn new(sampling: Sampling, seed: u64) -> Sampler {
+        Sampler { sampling, rng: StdRng::seed_from_u64(seed), probs: Vec::new(), order: Vec::new() }
+    }
+
+    /// Picks a token id from `logits` `[V]`.
+    pub fn sample(&mut self, logits: &[f32]) -> u32 {
+        match self.sampling {
+            Sampling::Greedy => argmax(logits),
+            Sampling::Temperature { temperature, top_p } => {
+                self.probs.clear();
+                let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                self.probs.extend(logits.iter().map(|&l| ((l - max) / temperature).exp()));
+                let total: f32 = self.probs.iter().sum();
+                self.probs.iter_mut().for_each(|p| *p /= total);
+                let r: f32 = self.rng.random();
+                if top_p <= 0.0 || top_p >= 1.0 {
+                    sample_from(&self.probs, r)
+                } else {
+                    self.sample_top_p(top_p, r)
+                }
+            }
+        }
+    }
+
+    /// Nucleus sampling: sort by probability, keep the prefix whose mass first exceeds
+    /// `top_p`, sample inside it.
+    fn sample_top_p(&mut self, top_p: f32, r: f32) -> u32 {
+        let n = self.probs.len();
+        // tokens below (1 − p)/(n − 1) can never be in the nucleus; dropping them first
+        // keeps the sort short (llama2.c's trick)
+        let cutoff = (1.0 - top_p) / (n.max(2) - 1) as f32;
+        self.order.clear();
+        self.order.extend((0..n as u32).filter(|&i| self.probs[i as usize] >= cutoff));
+        let probs = &self.probs;
+        self.order.sort_by(|&a, &b| probs[b as usize].total_cmp(&probs[a as usize]));
+        let mut mass = 0.0;
+        let mut last = self.order.len().saturating_sub(1);
+        for (i, &id) in self.order.iter().enumerate() {
+            mass += probs[id as usize];
+            if mass > top_p {
+                last = i;
+                break;
+            }
+        }
+        let target = r * mass;
+        let mut acc = 0.0;
+        for &id in &self.order[..=last] {
+            acc += probs[id as usize];
+            if target < acc {
+                return id;
+            }
+        }
+        self.order[last]
+    }
+}
+
+/// Index of the largest value (the first one on ties).
+pub fn argmax(values: &[f32]) -> u32 {
+    let mut best = 0;
+    for (i, &v) in values.iter().enumerate() {
+        if v > values[best] {
+            best = i;
+        }
+    }
+    best as u32
+}
+
+/// Inverse-CDF sample of a probability vector with `r` in [0, 1).
+fn sample_from(probs: &[f32], r: f32) -> u32 {
+    let mut acc = 0.0;
+    for (i, &p) in probs.iter().enumerate() {
+        acc += p;
+        if r < acc {
+            return i as u32;
+        }
+    }
+    probs.len() as u32 - 1
+}
+
+/// `log softmax(logits)[token]` at temperature 1 (accumulated in f64).
+pub fn log_prob(logits: &[f32], token: u32) -> f32 {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+    let sum: f64 = logits.iter().map(|&l| (l as f64 - max).exp()).sum();
+    (logits[token as usize] as f64 - max - sum.ln()) as f32
+}
