@@ -35,6 +35,7 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    llamaforge_engine::cpu::tune_allocator();
     match cli.command {
         Command::Pretrain(args) => cli::pretrain::run(args),
         Command::Plot(args) => cli::plot::run(args),

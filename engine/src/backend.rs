@@ -321,3 +321,77 @@ pub(crate) fn adamw(p: &mut Tensor, g: &Tensor, m: &mut Tensor, v: &mut Tensor, 
         _ => panic!("adamw: param, grad and moments must share one float dtype"),
     }
 }
+
+/// Contiguous `[B,Tq,H,D]` q and `[B,Tk,KV,D]` k, v → `(out [B,Tq,H,D], lse [B,H,Tq])`.
+pub(crate) fn attention(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    dims: cpu::attention::AttnDims,
+    causal: bool,
+    scale: f64,
+) -> (Tensor, Tensor) {
+    let (q, k, v) = (q.contiguous(), k.contiguous(), v.contiguous());
+    let lse_shape = [dims.b, dims.h, dims.tq];
+    macro_rules! run {
+        ($t:ty, $variant:ident) => {{
+            let (o, l) = cpu::attention::attention::<$t>(
+                q.as_slice().expect("contiguous"),
+                k.as_slice().expect("contiguous"),
+                v.as_slice().expect("contiguous"),
+                dims,
+                causal,
+                scale,
+            );
+            (new_cpu(CpuStorage::$variant(o), q.shape()), new_cpu(CpuStorage::$variant(l), &lse_shape))
+        }};
+    }
+    match q.dtype() {
+        DType::F32 => run!(f32, F32),
+        DType::F64 => run!(f64, F64),
+        DType::U32 => panic!("attention: not defined for u32 tensors"),
+    }
+}
+
+/// Gradients of attention w.r.t. q, k, v.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn attention_backward(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    out: &Tensor,
+    lse: &Tensor,
+    dout: &Tensor,
+    dims: cpu::attention::AttnDims,
+    causal: bool,
+    scale: f64,
+) -> (Tensor, Tensor, Tensor) {
+    let c = |t: &Tensor| t.contiguous();
+    let (q, k, v, out, lse, dout) = (c(q), c(k), c(v), c(out), c(lse), c(dout));
+    macro_rules! run {
+        ($t:ty, $variant:ident) => {{
+            let s = |t: &Tensor| -> Vec<$t> { t.as_slice::<$t>().expect("contiguous, same dtype").to_vec() };
+            let (dq, dk, dv) = cpu::attention::attention_backward::<$t>(
+                &s(&q),
+                &s(&k),
+                &s(&v),
+                &s(&out),
+                &s(&lse),
+                &s(&dout),
+                dims,
+                causal,
+                scale,
+            );
+            (
+                new_cpu(CpuStorage::$variant(dq), q.shape()),
+                new_cpu(CpuStorage::$variant(dk), k.shape()),
+                new_cpu(CpuStorage::$variant(dv), v.shape()),
+            )
+        }};
+    }
+    match q.dtype() {
+        DType::F32 => run!(f32, F32),
+        DType::F64 => run!(f64, F64),
+        DType::U32 => panic!("attention_backward: not defined for u32 tensors"),
+    }
+}

@@ -62,6 +62,10 @@ pub enum Op {
     RmsNorm,
     Rope,
     SwiGlu,
+    /// Fused causal grouped-query attention (scores never materialized).
+    Attention,
+    /// The gradients of `Attention` w.r.t. q, k, v (checked against the composite).
+    AttentionBackward,
     AdamW,
 }
 
@@ -72,9 +76,10 @@ impl Op {
     }
 
     /// Whether gradients flow through this op (`false` for index construction and the
-    /// optimizer update, which are checked against an oracle instead).
+    /// optimizer update and the attention backward kernel, which are checked against an
+    /// oracle instead).
     pub fn is_differentiable(self) -> bool {
-        !matches!(self, Op::OneHot | Op::AdamW)
+        !matches!(self, Op::OneHot | Op::AdamW | Op::AttentionBackward)
     }
 }
 

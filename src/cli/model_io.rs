@@ -36,11 +36,6 @@ impl TextTokenizer {
         llamaforge_model::tokenizer::EOS_ID
     }
 
-    /// The model crate's tokenizer.
-    pub fn inner(&self) -> &llamaforge_model::tokenizer::Tokenizer {
-        &self.inner
-    }
-
     /// Ids of `text` without BOS/EOS.
     pub fn encode(&self, text: &str) -> Vec<u32> {
         self.inner.encode(text, false, false)

@@ -18,7 +18,10 @@ pub fn cross_entropy<T: Float>(logits: &[T], v: usize, targets: &[u32], ignore_i
         );
     }
     let logits_f32 = as_f32(logits);
-    let (sum, count) = logits
+    // per-row losses in parallel, summed in a fixed order afterwards: a parallel `reduce`
+    // would associate differently from run to run, and resumed training must reproduce
+    // the uninterrupted run's losses bit for bit
+    let losses: Vec<f64> = logits
         .par_chunks(v.max(1))
         .zip(targets.par_iter())
         .enumerate()
@@ -36,9 +39,10 @@ pub fn cross_entropy<T: Float>(logits: &[T], v: usize, targets: &[u32], ignore_i
                     (max + sum.ln() - row[t as usize]).to_f64().unwrap_or(f64::NAN)
                 }
             };
-            (loss, 1usize)
+            loss
         })
-        .reduce(|| (0.0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        .collect();
+    let (sum, count) = (losses.iter().sum::<f64>(), losses.len());
     let mean = if count == 0 { 0.0 } else { sum / count as f64 };
     (T::from_f64_lossy(mean), count)
 }

@@ -36,29 +36,12 @@ impl Attention {
         let k = linear(x, &self.k_proj).reshape(&[b, t, kv, d]).rope(pos_offset, self.rope_theta);
         let v = linear(x, &self.v_proj).reshape(&[b, t, kv, d]);
 
-        // heads first: q [B, H, T, D]; k, v [B, KV, T, D] repeated to [B, H, T, D] so that
-        // query head j reads kv head j / (H/KV), as in HF's repeat_kv
-        let q = q.permute(&[0, 2, 1, 3]);
-        let k = repeat_kv(&k.permute(&[0, 2, 1, 3]), h / kv);
-        let v = repeat_kv(&v.permute(&[0, 2, 1, 3]), h / kv);
-
-        // scores [B, H, T, T], causal softmax, weighted values [B, H, T, D]
-        let scores = q.matmul(&k.transpose(2, 3)).scale(1.0 / (d as f64).sqrt());
-        let weights = scores.softmax(true);
-        let out = weights.matmul(&v);
+        // fused causal attention (engine op `attention`): query head j reads kv head
+        // j / (H/KV), as HF's repeat_kv does, without copying k/v per head or materializing
+        // the [B, H, T, T] scores
+        let out = Var::attention(&q, &k, &v, true); // [B, T, H, D]
 
         // back to [B, T, H·D], then the output projection
-        let out = out.permute(&[0, 2, 1, 3]).reshape(&[b, t, h * d]);
-        linear(&out, &self.o_proj)
+        linear(&out.reshape(&[b, t, h * d]), &self.o_proj)
     }
-}
-
-/// `[B, KV, T, D]` → `[B, KV·groups, T, D]`, each kv head repeated `groups` times in a row.
-fn repeat_kv(x: &Var, groups: usize) -> Var {
-    if groups == 1 {
-        return x.clone();
-    }
-    let s = x.shape();
-    let (b, kv, t, d) = (s[0], s[1], s[2], s[3]);
-    x.reshape(&[b, kv, 1, t, d]).broadcast_to(&[b, kv, groups, t, d]).reshape(&[b, kv * groups, t, d])
 }

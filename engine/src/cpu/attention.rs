@@ -1,0 +1,301 @@
+//! Fused causal grouped-query attention, forward and backward, flash-attention style: the
+//! `[T, T]` score matrix of a head is never materialized. Queries are processed in blocks
+//! of `BLOCK` rows; each block's scores, probabilities and gradients are computed with
+//! matrixmultiply GEMMs that read Q, K, V straight from their `[B, T, heads, D]` layout
+//! through strides, and only the row log-sum-exp is saved for the backward pass.
+//!
+//! Shapes: q `[B, Tq, H, D]`, k and v `[B, Tk, KV, D]` (query head `h` reads kv head
+//! `h / (H / KV)`), out `[B, Tq, H, D]`, lse `[B, H, Tq]`. With `causal`, query `i` sees
+//! keys `j <= i + (Tk - Tq)` (so a KV cache of `Tk - Tq` earlier positions works too).
+
+use rayon::prelude::*;
+
+use crate::Float;
+
+/// Query rows per block: big enough for efficient GEMMs, small enough that a block's
+/// `[BLOCK, Tk]` scores stay in cache.
+const BLOCK: usize = 64;
+
+/// Problem sizes of one attention call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttnDims {
+    pub b: usize,
+    pub tq: usize,
+    pub tk: usize,
+    pub h: usize,
+    pub kv: usize,
+    pub d: usize,
+}
+
+/// GEMM with accumulation on strided operands (f32 → sgemm, f64 → dgemm).
+pub trait AttnElem: Float {
+    /// `c = alpha · a·b + beta · c`; `a` is `[m, k]`, `b` is `[k, n]`, `c` is `[m, n]`
+    /// with row stride `rsc`, all addressed through (row stride, col stride).
+    #[allow(clippy::too_many_arguments)]
+    fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: (&[Self], isize, isize),
+        b: (&[Self], isize, isize),
+        beta: Self,
+        c: (&mut [Self], isize),
+    );
+}
+
+fn extent(rows: usize, cols: usize, rs: isize, cs: isize) -> usize {
+    if rows == 0 || cols == 0 {
+        0
+    } else {
+        (rows - 1) * rs as usize + (cols - 1) * cs as usize + 1
+    }
+}
+
+macro_rules! impl_attn_elem {
+    ($t:ty, $f:path) => {
+        impl AttnElem for $t {
+            fn gemm(
+                m: usize,
+                k: usize,
+                n: usize,
+                alpha: Self,
+                a: (&[Self], isize, isize),
+                b: (&[Self], isize, isize),
+                beta: Self,
+                c: (&mut [Self], isize),
+            ) {
+                assert!(a.0.len() >= extent(m, k, a.1, a.2) && b.0.len() >= extent(k, n, b.1, b.2));
+                assert!(c.0.len() >= extent(m, n, c.1, 1));
+                // SAFETY: the asserts prove every element matrixmultiply touches through
+                // (pointer, row stride, col stride) lies inside the given slices; strides are
+                // non-negative; `c` is a distinct &mut borrow, so it aliases neither input.
+                unsafe {
+                    $f(m, k, n, alpha, a.0.as_ptr(), a.1, a.2, b.0.as_ptr(), b.1, b.2, beta, c.0.as_mut_ptr(), c.1, 1)
+                }
+            }
+        }
+    };
+}
+impl_attn_elem!(f32, matrixmultiply::sgemm);
+impl_attn_elem!(f64, matrixmultiply::dgemm);
+
+/// Number of keys query `i` may see.
+#[inline]
+fn visible(i: usize, dims: &AttnDims, causal: bool) -> usize {
+    if causal {
+        (i + 1 + dims.tk - dims.tq).min(dims.tk)
+    } else {
+        dims.tk
+    }
+}
+
+/// Forward: returns `(out [B, Tq, H, D], lse [B, H, Tq])`.
+pub fn attention<T: AttnElem>(q: &[T], k: &[T], v: &[T], dims: AttnDims, causal: bool, scale: f64) -> (Vec<T>, Vec<T>) {
+    let AttnDims { b, tq, tk, h, kv, d } = dims;
+    let group = h / kv;
+    let scale = T::from_f64_lossy(scale);
+    let blocks = tq.div_ceil(BLOCK);
+    // one task per (batch, head, query block); each returns its rows, scattered below
+    let results: Vec<(Vec<T>, Vec<T>)> = (0..b * h * blocks)
+        .into_par_iter()
+        .map(|task| {
+            let (bh, blk) = (task / blocks, task % blocks);
+            let (bi, hi) = (bh / h, bh % h);
+            let g = hi / group;
+            let (r0, r1) = (blk * BLOCK, ((blk + 1) * BLOCK).min(tq));
+            let rows = r1 - r0;
+            let nk = visible(r1 - 1, &dims, causal);
+            let q_off = ((bi * tq + r0) * h + hi) * d;
+            let kv_off = (bi * tk * kv + g) * d;
+            let (rs_q, rs_kv) = ((h * d) as isize, (kv * d) as isize);
+            // scores S = scale · Q Kᵀ : [rows, nk]
+            let mut s = vec![T::zero(); rows * nk];
+            T::gemm(
+                rows,
+                d,
+                nk,
+                scale,
+                (&q[q_off..], rs_q, 1),
+                (&k[kv_off..], 1, rs_kv),
+                T::zero(),
+                (&mut s, nk as isize),
+            );
+            let mut lse = vec![T::zero(); rows];
+            for (r, row) in s.chunks_mut(nk).enumerate() {
+                let n = visible(r0 + r, &dims, causal);
+                let max = row[..n].iter().fold(T::neg_infinity(), |m, &x| m.max(x));
+                let mut sum = T::zero();
+                for x in row[..n].iter_mut() {
+                    *x = (*x - max).exp();
+                    sum += *x;
+                }
+                let inv = T::one() / sum;
+                row[..n].iter_mut().for_each(|x| *x *= inv);
+                row[n..].iter_mut().for_each(|x| *x = T::zero());
+                lse[r] = max + sum.ln();
+            }
+            // O = P V : [rows, d]
+            let mut o = vec![T::zero(); rows * d];
+            T::gemm(
+                rows,
+                nk,
+                d,
+                T::one(),
+                (&s, nk as isize, 1),
+                (&v[kv_off..], rs_kv, 1),
+                T::zero(),
+                (&mut o, d as isize),
+            );
+            (o, lse)
+        })
+        .collect();
+    let mut out = vec![T::zero(); b * tq * h * d];
+    let mut lse_all = vec![T::zero(); b * h * tq];
+    for (task, (o, lse)) in results.into_iter().enumerate() {
+        let (bh, blk) = (task / blocks, task % blocks);
+        let (bi, hi) = (bh / h, bh % h);
+        let r0 = blk * BLOCK;
+        for (r, row) in o.chunks(d).enumerate() {
+            let off = ((bi * tq + r0 + r) * h + hi) * d;
+            out[off..off + d].copy_from_slice(row);
+        }
+        lse_all[bh * tq + r0..bh * tq + r0 + lse.len()].copy_from_slice(&lse);
+    }
+    (out, lse_all)
+}
+
+/// Backward: from the forward's inputs, `out`, `lse` and the output gradient `dout`
+/// `[B, Tq, H, D]`, returns `(dq [B,Tq,H,D], dk [B,Tk,KV,D], dv [B,Tk,KV,D])`.
+///
+/// With `P = softmax(S)`: `dV = Pᵀ dO`, `dP = dO Vᵀ`, `dS = P ⊙ (dP − rowsum(dO ⊙ O))`,
+/// `dQ = scale · dS K`, `dK = scale · dSᵀ Q`. One task per (batch, kv head) owns that kv
+/// head's dK and dV, so the H/KV query heads sharing it accumulate without races.
+#[allow(clippy::too_many_arguments)]
+pub fn attention_backward<T: AttnElem>(
+    q: &[T],
+    k: &[T],
+    v: &[T],
+    out: &[T],
+    lse: &[T],
+    dout: &[T],
+    dims: AttnDims,
+    causal: bool,
+    scale: f64,
+) -> (Vec<T>, Vec<T>, Vec<T>) {
+    let AttnDims { b, tq, tk, h, kv, d } = dims;
+    let group = h / kv;
+    let scale_t = T::from_f64_lossy(scale);
+    let (rs_q, rs_kv) = ((h * d) as isize, (kv * d) as isize);
+    let results: Vec<(Vec<T>, Vec<T>, Vec<T>)> = (0..b * kv)
+        .into_par_iter()
+        .map(|task| {
+            let (bi, g) = (task / kv, task % kv);
+            let kv_off = (bi * tk * kv + g) * d;
+            let mut dq = vec![T::zero(); group * tq * d]; // [group, Tq, D]
+            let mut dk = vec![T::zero(); tk * d]; // [Tk, D]
+            let mut dv = vec![T::zero(); tk * d];
+            for gh in 0..group {
+                let hi = g * group + gh;
+                for r0 in (0..tq).step_by(BLOCK) {
+                    let r1 = (r0 + BLOCK).min(tq);
+                    let rows = r1 - r0;
+                    let nk = visible(r1 - 1, &dims, causal);
+                    let q_off = ((bi * tq + r0) * h + hi) * d;
+                    // P = exp(scale · Q Kᵀ − lse), masked
+                    let mut p = vec![T::zero(); rows * nk];
+                    T::gemm(
+                        rows,
+                        d,
+                        nk,
+                        scale_t,
+                        (&q[q_off..], rs_q, 1),
+                        (&k[kv_off..], 1, rs_kv),
+                        T::zero(),
+                        (&mut p, nk as isize),
+                    );
+                    for (r, row) in p.chunks_mut(nk).enumerate() {
+                        let n = visible(r0 + r, &dims, causal);
+                        let l = lse[(bi * h + hi) * tq + r0 + r];
+                        row[..n].iter_mut().for_each(|x| *x = (*x - l).exp());
+                        row[n..].iter_mut().for_each(|x| *x = T::zero());
+                    }
+                    // dV += Pᵀ dO
+                    T::gemm(
+                        nk,
+                        rows,
+                        d,
+                        T::one(),
+                        (&p, 1, nk as isize),
+                        (&dout[q_off..], rs_q, 1),
+                        T::one(),
+                        (&mut dv, d as isize),
+                    );
+                    // dP = dO Vᵀ
+                    let mut ds = vec![T::zero(); rows * nk];
+                    T::gemm(
+                        rows,
+                        d,
+                        nk,
+                        T::one(),
+                        (&dout[q_off..], rs_q, 1),
+                        (&v[kv_off..], 1, rs_kv),
+                        T::zero(),
+                        (&mut ds, nk as isize),
+                    );
+                    // dS = P ⊙ (dP − Σ_d dO ⊙ O)
+                    for r in 0..rows {
+                        let at = q_off + r * h * d;
+                        let di: T = dout[at..at + d].iter().zip(&out[at..at + d]).map(|(&a, &b)| a * b).sum();
+                        for (x, &pv) in ds[r * nk..(r + 1) * nk].iter_mut().zip(&p[r * nk..(r + 1) * nk]) {
+                            *x = pv * (*x - di);
+                        }
+                    }
+                    // dQ = scale · dS K ; dK += scale · dSᵀ Q
+                    let dq_off = (gh * tq + r0) * d;
+                    T::gemm(
+                        rows,
+                        nk,
+                        d,
+                        scale_t,
+                        (&ds, nk as isize, 1),
+                        (&k[kv_off..], rs_kv, 1),
+                        T::zero(),
+                        (&mut dq[dq_off..], d as isize),
+                    );
+                    T::gemm(
+                        nk,
+                        rows,
+                        d,
+                        scale_t,
+                        (&ds, 1, nk as isize),
+                        (&q[q_off..], rs_q, 1),
+                        T::one(),
+                        (&mut dk, d as isize),
+                    );
+                }
+            }
+            (dq, dk, dv)
+        })
+        .collect();
+    let mut dq_all = vec![T::zero(); b * tq * h * d];
+    let mut dk_all = vec![T::zero(); b * tk * kv * d];
+    let mut dv_all = vec![T::zero(); b * tk * kv * d];
+    for (task, (dq, dk, dv)) in results.into_iter().enumerate() {
+        let (bi, g) = (task / kv, task % kv);
+        for gh in 0..group {
+            let hi = g * group + gh;
+            for i in 0..tq {
+                let src = (gh * tq + i) * d;
+                let dst = ((bi * tq + i) * h + hi) * d;
+                dq_all[dst..dst + d].copy_from_slice(&dq[src..src + d]);
+            }
+        }
+        for j in 0..tk {
+            let dst = ((bi * tk + j) * kv + g) * d;
+            dk_all[dst..dst + d].copy_from_slice(&dk[j * d..(j + 1) * d]);
+            dv_all[dst..dst + d].copy_from_slice(&dv[j * d..(j + 1) * d]);
+        }
+    }
+    (dq_all, dk_all, dv_all)
+}
