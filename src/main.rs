@@ -16,7 +16,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Pretrains a LLaMA-2 from scratch (default: the 260K preset on the bundled stories).
-    Pretrain(cli::pretrain::PretrainArgs),
+    Pretrain(Box<cli::pretrain::PretrainArgs>),
     /// Plots a run's train/validation loss and learning rate as SVG.
     Plot(cli::plot::PlotArgs),
     /// Benchmarks: `bench ops` (GEMM and fused kernels), `bench generate`, `bench train`.
@@ -37,7 +37,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     llamaforge_engine::cpu::tune_allocator();
     match cli.command {
-        Command::Pretrain(args) => cli::pretrain::run(args),
+        Command::Pretrain(args) => cli::pretrain::run(*args),
         Command::Plot(args) => cli::plot::run(args),
         Command::Bench(args) => cli::bench::run(args),
         Command::Generate(args) => cli::generate::run(args),

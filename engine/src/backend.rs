@@ -202,7 +202,7 @@ pub(crate) fn scatter_add(src: &Tensor, ids: &[u32], rows: usize) -> Tensor {
 /// Parts are contiguous, viewed as `[outer, width_i]`.
 pub(crate) fn concat(parts: &[Tensor], outer: usize, out_shape: &[usize]) -> Tensor {
     let parts: Vec<Tensor> = parts.iter().map(|p| p.contiguous()).collect();
-    let width = |p: &Tensor| if outer == 0 { 0 } else { p.numel() / outer };
+    let width = |p: &Tensor| p.numel().checked_div(outer).unwrap_or(0);
     match parts[0].dtype() {
         DType::F32 => {
             let slices: Vec<(&[f32], usize)> =

@@ -5,6 +5,7 @@
 use llamaforge_autograd::Var;
 
 /// `x` `[B,T,C]`, wq `[H*D,C]`, wk/wv `[KV*D,C]`, wo `[C,H*D]` → `[B,T,C]`.
+#[allow(clippy::too_many_arguments)]
 pub fn attention(x: &Var, wq: &Var, wk: &Var, wv: &Var, wo: &Var, h: usize, kv: usize, theta: f64) -> Var {
     let s = x.shape();
     let (b, t, c) = (s[0], s[1], s[2]);

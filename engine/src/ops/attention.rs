@@ -13,7 +13,7 @@ fn attn_dims(op: &str, q: &Tensor, k: &Tensor, v: &Tensor, causal: bool) -> Attn
     );
     let dims = AttnDims { b: qs[0], tq: qs[1], tk: ks[1], h: qs[2], kv: ks[2], d: qs[3] };
     assert!(
-        dims.kv > 0 && dims.h % dims.kv == 0,
+        dims.kv > 0 && dims.h.is_multiple_of(dims.kv),
         "{op}: {} query heads do not split into {} kv heads",
         dims.h,
         dims.kv

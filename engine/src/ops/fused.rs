@@ -62,7 +62,7 @@ impl Tensor {
     #[track_caller]
     pub fn rope(&self, pos_offset: usize, theta: f64, inverse: bool) -> Tensor {
         assert!(
-            self.rank() == 4 && self.shape()[3] % 2 == 0,
+            self.rank() == 4 && self.shape()[3].is_multiple_of(2),
             "rope: input must be [B, T, H, D] with even D, got {:?}",
             self.shape()
         );
