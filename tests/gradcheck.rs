@@ -183,6 +183,22 @@ fn row(op: Op) -> fn() {
             let all_ignored = randn(&[2, 3], 3).cross_entropy(&ids(&[9, 9], &[2]), 9).to_scalar();
             assert_eq!(all_ignored, 0.0, "cross_entropy with every target ignored is 0");
         },
+        Op::CrossEntropyBackward => || {
+            // the fused kernel against the composite it replaces, (softmax − onehot)·valid/count·g
+            let (x, targets) = (randn(&[6, 17], 1), [3u32, 0, 9, 16, 2, 9]);
+            let t = ids(&targets, &[6]);
+            let fused = x.cross_entropy_backward(&t, 9, &Tensor::scalar(0.7, DType::F64));
+            let safe: Vec<u32> = targets.iter().map(|&t| if t == 9 { 0 } else { t }).collect();
+            let valid: Vec<f64> = targets.iter().map(|&t| if t == 9 { 0.0 } else { 1.0 }).collect();
+            let composite = x
+                .softmax(false)
+                .sub(&Tensor::one_hot(&ids(&safe, &[6]), 17, DType::F64))
+                .mul(&Tensor::from_vec(valid, &[6, 1]))
+                .scale(0.7 / 4.0);
+            assert!(common::max_abs_diff(&fused, &composite) < 1e-14, "cross_entropy_backward vs composite");
+            let none = x.cross_entropy_backward(&ids(&[9; 6], &[6]), 9, &Tensor::scalar(1.0, DType::F64));
+            assert!(none.to_vec_f64().iter().all(|&g| g == 0.0), "all ignored → zero gradient");
+        },
         Op::RmsNorm => || {
             check2("rms_norm [2,3,17]", randn(&[2, 3, 17], 1), uniform(&[17], 0.5, 1.5, 2), |x, w| x.rms_norm(w, 1e-5));
             check2("rms_norm [1,1]", randn(&[1, 1], 3), uniform(&[1], 0.5, 1.5, 4), |x, w| x.rms_norm(w, 1e-5));

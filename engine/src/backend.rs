@@ -1,14 +1,46 @@
 //! Backend dispatch: the one place that matches on `Storage` and on dtype. Shape checks
 //! happen before this (in `ops/`); functions here assume valid, broadcast inputs.
 //!
-//! A new backend adds a `Storage` variant and one arm per function below.
+//! A new backend adds a `Storage` variant and one arm per function below. The GPU arm
+//! (`on_gpu!`) comes first: when any operand lives on a GPU the op runs there (host
+//! operands such as the constants of a backward rule are uploaded); nothing falls back
+//! to the CPU.
 
 use crate::cpu;
-use crate::{AdamWParams, BinaryOp, CpuStorage, DType, Layout, ReduceOp, Storage, Tensor, UnaryOp};
+use crate::{AdamWParams, BinaryOp, CpuStorage, DType, Device, Layout, ReduceOp, Storage, Tensor, UnaryOp};
 
+#[track_caller]
 fn cpu_of(t: &Tensor) -> &CpuStorage {
     match t.storage() {
         Storage::Cpu(s) => s,
+        Storage::Gpu(_) => panic!("internal: a CPU kernel was given a {} tensor", t.device()),
+    }
+}
+
+/// Runs `$gpu` (an expression over `crate::gpu::kernels` as `k`) when any of the
+/// tensors lives on a GPU.
+macro_rules! on_gpu {
+    ([$($t:expr),*], |$k:ident| $gpu:expr) => {
+        #[cfg(feature = "gpu")]
+        if crate::gpu::kernels::target(&[$($t),*]).is_some() {
+            use crate::gpu::kernels as $k;
+            return $gpu;
+        }
+    };
+}
+
+/// Host copies of u32 ids and the device their tensor was on (ops that take only ids,
+/// like one_hot, produce their output there).
+pub(crate) struct Ids {
+    values: Vec<u32>,
+    #[cfg_attr(not(feature = "gpu"), allow(dead_code))]
+    device: Device,
+}
+
+impl std::ops::Deref for Ids {
+    type Target = [u32];
+    fn deref(&self) -> &[u32] {
+        &self.values
     }
 }
 
@@ -30,12 +62,13 @@ macro_rules! float_op {
 
 /// Contiguous u32 ids of an index tensor.
 #[track_caller]
-pub(crate) fn ids_of(op: &str, ids: &Tensor) -> Vec<u32> {
+pub(crate) fn ids_of(op: &str, ids: &Tensor) -> Ids {
     assert_eq!(ids.dtype(), DType::U32, "{op}: index tensor must be u32, got {}", ids.dtype());
-    ids.to_vec::<u32>()
+    Ids { values: ids.to_vec::<u32>(), device: ids.device() }
 }
 
 pub(crate) fn contiguous(t: &Tensor) -> Tensor {
+    on_gpu!([t], |k| k::copy::contiguous(t));
     let shape = t.shape();
     match cpu_of(t) {
         CpuStorage::F32(v) => new_cpu(CpuStorage::F32(cpu::strided::to_contiguous(v, t.layout())), shape),
@@ -45,6 +78,7 @@ pub(crate) fn contiguous(t: &Tensor) -> Tensor {
 }
 
 pub(crate) fn to_dtype(t: &Tensor, dtype: DType) -> Tensor {
+    on_gpu!([t], |k| k::copy::to_dtype(t, dtype));
     let c = t.contiguous();
     let data = match cpu_of(&c) {
         CpuStorage::F32(v) => {
@@ -76,11 +110,13 @@ pub(crate) fn to_dtype(t: &Tensor, dtype: DType) -> Tensor {
 }
 
 pub(crate) fn unary(op: UnaryOp, x: &Tensor) -> Tensor {
+    on_gpu!([x], |k| k::elementwise::unary(op, x));
     float_op!(op.op().name(), x, x.shape(), |v| cpu::elementwise::unary(op, v, x.layout()))
 }
 
 /// `a` and `b` already broadcast to the same shape and dtype.
 pub(crate) fn binary(op: BinaryOp, a: &Tensor, b: &Tensor) -> Tensor {
+    on_gpu!([a, b], |k| k::elementwise::binary(op, a, b));
     match (cpu_of(a), cpu_of(b)) {
         (CpuStorage::F32(x), CpuStorage::F32(y)) => {
             new_cpu(CpuStorage::F32(cpu::elementwise::binary(op, x, a.layout(), y, b.layout())), a.shape())
@@ -94,6 +130,7 @@ pub(crate) fn binary(op: BinaryOp, a: &Tensor, b: &Tensor) -> Tensor {
 
 /// Reduces axis 1 of `x` viewed as contiguous `[outer, n, inner]`.
 pub(crate) fn reduce(op: ReduceOp, x: &Tensor, outer: usize, n: usize, inner: usize, out_shape: &[usize]) -> Tensor {
+    on_gpu!([x], |k| k::reduce::reduce(op, x, outer, n, inner, out_shape));
     let x = x.contiguous();
     let name = match op {
         ReduceOp::Sum => "sum",
@@ -105,6 +142,7 @@ pub(crate) fn reduce(op: ReduceOp, x: &Tensor, outer: usize, n: usize, inner: us
 
 /// `a` `[batch.., M, K]` and `b` `[batch.., K, N]` with equal (broadcast) batch dims.
 pub(crate) fn matmul(a: &Tensor, b: &Tensor, out_shape: &[usize]) -> Tensor {
+    on_gpu!([a, b], |k| k::matmul::matmul(a, b, out_shape));
     match (cpu_of(a), cpu_of(b)) {
         (CpuStorage::F32(x), CpuStorage::F32(y)) => {
             new_cpu(CpuStorage::F32(cpu::matmul::matmul(x, a.layout(), y, b.layout())), out_shape)
@@ -138,6 +176,7 @@ macro_rules! with_contiguous {
 
 /// Same-shape `cond`, `a`, `b` (cond in the float dtype of a and b).
 pub(crate) fn where_cond(cond: &Tensor, a: &Tensor, b: &Tensor) -> Tensor {
+    on_gpu!([cond, a, b], |k| k::elementwise::where_cond(cond, a, b));
     let (c, a2, b2) = (cond.contiguous(), a.contiguous(), b.contiguous());
     let shape = a.shape();
     match (cpu_of(&c), cpu_of(&a2), cpu_of(&b2)) {
@@ -165,7 +204,8 @@ fn cond_range(t: &Tensor) -> std::ops::Range<usize> {
     t.layout().contiguous_range().expect("contiguous")
 }
 
-pub(crate) fn gather(x: &Tensor, ids: &[u32], out_shape: &[usize]) -> Tensor {
+pub(crate) fn gather(x: &Tensor, ids: &Ids, out_shape: &[usize]) -> Tensor {
+    on_gpu!([x], |k| k::index::gather(x, ids, out_shape));
     let v = *x.shape().last().unwrap_or(&1);
     with_contiguous!(x, |s: f32| new_cpu(CpuStorage::F32(cpu::index::gather(s, v, ids)), out_shape), |s: f64| new_cpu(
         CpuStorage::F64(cpu::index::gather(s, v, ids)),
@@ -173,7 +213,12 @@ pub(crate) fn gather(x: &Tensor, ids: &[u32], out_shape: &[usize]) -> Tensor {
     ))
 }
 
-pub(crate) fn one_hot(ids: &[u32], classes: usize, dtype: DType, out_shape: &[usize]) -> Tensor {
+pub(crate) fn one_hot(ids: &Ids, classes: usize, dtype: DType, out_shape: &[usize]) -> Tensor {
+    #[cfg(feature = "gpu")]
+    if let Device::Gpu(ordinal) = ids.device {
+        let ctx = crate::gpu::GpuContext::get(ordinal).expect("the ids tensor is on this GPU");
+        return crate::gpu::kernels::index::one_hot(&ctx, ids, classes, dtype, out_shape);
+    }
     match dtype {
         DType::F32 => new_cpu(CpuStorage::F32(cpu::index::one_hot(ids, classes)), out_shape),
         DType::F64 => new_cpu(CpuStorage::F64(cpu::index::one_hot(ids, classes)), out_shape),
@@ -181,7 +226,8 @@ pub(crate) fn one_hot(ids: &[u32], classes: usize, dtype: DType, out_shape: &[us
     }
 }
 
-pub(crate) fn index_select(table: &Tensor, ids: &[u32], out_shape: &[usize]) -> Tensor {
+pub(crate) fn index_select(table: &Tensor, ids: &Ids, out_shape: &[usize]) -> Tensor {
+    on_gpu!([table], |k| k::index::index_select(table, ids, out_shape));
     let c = table.shape()[1];
     with_contiguous!(
         table,
@@ -190,7 +236,8 @@ pub(crate) fn index_select(table: &Tensor, ids: &[u32], out_shape: &[usize]) -> 
     )
 }
 
-pub(crate) fn scatter_add(src: &Tensor, ids: &[u32], rows: usize) -> Tensor {
+pub(crate) fn scatter_add(src: &Tensor, ids: &Ids, rows: usize) -> Tensor {
+    on_gpu!([src], |k| k::index::scatter_add(src, ids, rows));
     let c = src.shape()[1];
     with_contiguous!(
         src,
@@ -201,6 +248,10 @@ pub(crate) fn scatter_add(src: &Tensor, ids: &[u32], rows: usize) -> Tensor {
 
 /// Parts are contiguous, viewed as `[outer, width_i]`.
 pub(crate) fn concat(parts: &[Tensor], outer: usize, out_shape: &[usize]) -> Tensor {
+    #[cfg(feature = "gpu")]
+    if crate::gpu::kernels::target(&parts.iter().collect::<Vec<_>>()).is_some() {
+        return crate::gpu::kernels::copy::concat(parts, outer, out_shape);
+    }
     let parts: Vec<Tensor> = parts.iter().map(|p| p.contiguous()).collect();
     let width = |p: &Tensor| p.numel().checked_div(outer).unwrap_or(0);
     match parts[0].dtype() {
@@ -219,6 +270,7 @@ pub(crate) fn concat(parts: &[Tensor], outer: usize, out_shape: &[usize]) -> Ten
 }
 
 pub(crate) fn softmax(x: &Tensor, causal: Option<usize>) -> Tensor {
+    on_gpu!([x], |k| k::fused::softmax(x, causal));
     let tk = *x.shape().last().unwrap_or(&1);
     with_contiguous!(x, |s: f32| new_cpu(CpuStorage::F32(cpu::softmax::softmax(s, tk, causal)), x.shape()), |s: f64| {
         new_cpu(CpuStorage::F64(cpu::softmax::softmax(s, tk, causal)), x.shape())
@@ -226,6 +278,7 @@ pub(crate) fn softmax(x: &Tensor, causal: Option<usize>) -> Tensor {
 }
 
 pub(crate) fn log_softmax(x: &Tensor) -> Tensor {
+    on_gpu!([x], |k| k::fused::log_softmax(x));
     let v = *x.shape().last().unwrap_or(&1);
     with_contiguous!(
         x,
@@ -235,7 +288,8 @@ pub(crate) fn log_softmax(x: &Tensor) -> Tensor {
 }
 
 /// Returns the mean loss (rank-0) and the number of counted rows.
-pub(crate) fn cross_entropy(logits: &Tensor, targets: &[u32], ignore_index: u32) -> (Tensor, usize) {
+pub(crate) fn cross_entropy(logits: &Tensor, targets: &Ids, ignore_index: u32) -> (Tensor, usize) {
+    on_gpu!([logits], |k| k::fused::cross_entropy(logits, targets, ignore_index));
     let v = logits.shape()[1];
     with_contiguous!(
         logits,
@@ -250,7 +304,25 @@ pub(crate) fn cross_entropy(logits: &Tensor, targets: &[u32], ignore_index: u32)
     )
 }
 
+/// `d loss / d logits` of the mean cross-entropy, times the upstream scalar `grad`.
+pub(crate) fn cross_entropy_backward(logits: &Tensor, targets: &Ids, ignore_index: u32, grad: f64) -> Tensor {
+    on_gpu!([logits], |k| k::fused::cross_entropy_backward(logits, targets, ignore_index, grad));
+    let v = logits.shape()[1];
+    with_contiguous!(
+        logits,
+        |s: f32| new_cpu(
+            CpuStorage::F32(cpu::cross_entropy::cross_entropy_backward(s, v, targets, ignore_index, grad)),
+            logits.shape()
+        ),
+        |s: f64| new_cpu(
+            CpuStorage::F64(cpu::cross_entropy::cross_entropy_backward(s, v, targets, ignore_index, grad)),
+            logits.shape()
+        )
+    )
+}
+
 pub(crate) fn rms_norm(x: &Tensor, w: &Tensor, eps: f64) -> Tensor {
+    on_gpu!([x, w], |k| k::fused::rms_norm(x, w, eps));
     let w = w.contiguous();
     with_contiguous!(
         x,
@@ -274,6 +346,7 @@ pub(crate) fn rms_norm(x: &Tensor, w: &Tensor, eps: f64) -> Tensor {
 }
 
 pub(crate) fn rope(x: &Tensor, pos_offset: usize, theta: f64, inverse: bool) -> Tensor {
+    on_gpu!([x], |k| k::fused::rope(x, pos_offset, theta, inverse));
     let (t, h, d) = (x.shape()[1], x.shape()[2], x.shape()[3]);
     with_contiguous!(
         x,
@@ -283,6 +356,7 @@ pub(crate) fn rope(x: &Tensor, pos_offset: usize, theta: f64, inverse: bool) -> 
 }
 
 pub(crate) fn swiglu(a: &Tensor, b: &Tensor) -> Tensor {
+    on_gpu!([a, b], |k| k::elementwise::swiglu(a, b));
     let b = b.contiguous();
     with_contiguous!(
         a,
@@ -300,6 +374,7 @@ pub(crate) fn swiglu(a: &Tensor, b: &Tensor) -> Tensor {
 /// In place when `p`, `m`, `v` are uniquely owned and contiguous; otherwise they are
 /// replaced by updated copies.
 pub(crate) fn adamw(p: &mut Tensor, g: &Tensor, m: &mut Tensor, v: &mut Tensor, hp: AdamWParams) {
+    on_gpu!([&*p, g, &*m, &*v], |k| k::fused::adamw(p, g, m, v, hp));
     for t in [&mut *p, &mut *m, &mut *v] {
         if t.storage_mut().is_none() {
             *t = contiguous(t);
@@ -331,6 +406,7 @@ pub(crate) fn attention(
     causal: bool,
     scale: f64,
 ) -> (Tensor, Tensor) {
+    on_gpu!([q, k, v], |kernels| kernels::attention::attention(q, k, v, dims, causal, scale));
     let (q, k, v) = (q.contiguous(), k.contiguous(), v.contiguous());
     let lse_shape = [dims.b, dims.h, dims.tq];
     macro_rules! run {
@@ -366,6 +442,9 @@ pub(crate) fn attention_backward(
     causal: bool,
     scale: f64,
 ) -> (Tensor, Tensor, Tensor) {
+    on_gpu!([q, k, v, out, lse, dout], |kernels| {
+        kernels::attention::attention_backward(q, k, v, out, lse, dout, dims, causal, scale)
+    });
     let c = |t: &Tensor| t.contiguous();
     let (q, k, v, out, lse, dout) = (c(q), c(k), c(v), c(out), c(lse), c(dout));
     macro_rules! run {

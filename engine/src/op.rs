@@ -59,6 +59,8 @@ pub enum Op {
     Softmax,
     LogSoftmax,
     CrossEntropy,
+    /// The gradient of `CrossEntropy` w.r.t. the logits (checked against the composite).
+    CrossEntropyBackward,
     RmsNorm,
     Rope,
     SwiGlu,
@@ -79,7 +81,7 @@ impl Op {
     /// optimizer update and the attention backward kernel, which are checked against an
     /// oracle instead).
     pub fn is_differentiable(self) -> bool {
-        !matches!(self, Op::OneHot | Op::AdamW | Op::AttentionBackward)
+        !matches!(self, Op::OneHot | Op::AdamW | Op::AttentionBackward | Op::CrossEntropyBackward)
     }
 }
 

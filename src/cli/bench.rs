@@ -19,6 +19,8 @@ enum BenchCommand {
     Ops(OpsArgs),
     /// Generation throughput of a model preset.
     Generate(crate::cli::bench_generate::BenchGenerateArgs),
+    /// Training-step throughput of a model preset.
+    Train(crate::cli::bench_train::BenchTrainArgs),
 }
 
 /// Arguments of `llamaforge bench ops`.
@@ -39,6 +41,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Ops(ops) => run_ops(ops),
         BenchCommand::Generate(g) => crate::cli::bench_generate::run(g),
+        BenchCommand::Train(t) => crate::cli::bench_train::run(t),
     }
 }
 

@@ -2,8 +2,10 @@
 
 pub mod bench;
 pub mod bench_generate;
+pub mod bench_train;
 pub mod chat;
 pub mod convert;
+pub mod devices;
 pub mod forward;
 pub mod generate;
 pub mod model_io;

@@ -30,24 +30,15 @@ impl Var {
     }
 
     /// Mean cross-entropy of `[N, V]` logits against u32 targets `[N]`, ignoring
-    /// `ignore_index`. `dx = (softmax(x) − onehot(t)) · valid / count · g`.
+    /// `ignore_index`. Backward: the fused `cross_entropy_backward` kernel,
+    /// `(softmax(x) − onehot(t)) · valid / count · g`.
     #[track_caller]
     pub fn cross_entropy(&self, targets: &Tensor, ignore_index: u32) -> Var {
         let x = self.value();
         let loss = x.cross_entropy(targets, ignore_index);
-        let targets = targets.to_vec::<u32>();
+        let targets = targets.clone();
         Var::from_op(Op::CrossEntropy, loss, &[self], move |g| {
-            let (n, v) = (x.shape()[0], x.shape()[1]);
-            let valid: Vec<f64> = targets.iter().map(|&t| f64::from(u8::from(t != ignore_index))).collect();
-            let count = valid.iter().sum::<f64>();
-            if count == 0.0 {
-                return vec![Some(x.zeros_like())];
-            }
-            let safe: Vec<u32> = targets.iter().map(|&t| if t == ignore_index { 0 } else { t }).collect();
-            let onehot = Tensor::one_hot(&Tensor::from_vec(safe, &[n]), v, x.dtype());
-            let valid = Tensor::from_vec(valid, &[n, 1]).to_dtype(x.dtype());
-            let scale = g.scale(1.0 / count);
-            vec![Some(x.softmax(false).sub(&onehot).mul(&valid).mul(&scale))]
+            vec![Some(x.cross_entropy_backward(&targets, ignore_index, g))]
         })
     }
 

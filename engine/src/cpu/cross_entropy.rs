@@ -53,3 +53,31 @@ simd_kernel! {
         logsumexp_f32::<FMA>(row)
     }
 }
+
+/// The gradient of the mean cross-entropy w.r.t. `logits` `[N, V]`, times the upstream
+/// scalar `grad`: `(softmax(row) − onehot(target)) · grad / count` for counted rows, 0 for
+/// rows whose target is `ignore_index`. One output buffer, written by the vectorized
+/// softmax and adjusted in place (the composite needs five `[N, V]` temporaries).
+pub fn cross_entropy_backward<T: Float>(
+    logits: &[T],
+    v: usize,
+    targets: &[u32],
+    ignore_index: u32,
+    grad: f64,
+) -> Vec<T> {
+    let count = targets.iter().filter(|&&t| t != ignore_index).count();
+    if count == 0 || v == 0 {
+        return vec![T::zero(); logits.len()];
+    }
+    let mut out = super::softmax::softmax(logits, v, None);
+    let scale = T::from_f64_lossy(grad / count as f64);
+    out.par_chunks_mut(v).zip(targets.par_iter()).for_each(|(row, &t)| {
+        if t == ignore_index {
+            row.iter_mut().for_each(|x| *x = T::zero());
+        } else {
+            row.iter_mut().for_each(|x| *x *= scale);
+            row[t as usize] -= scale;
+        }
+    });
+    out
+}

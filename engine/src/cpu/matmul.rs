@@ -4,8 +4,8 @@ use rayon::prelude::*;
 
 use crate::{DType, Layout};
 
-/// `m·k + k·n` from which matrixmultiply 0.3 splits one product over 2 threads.
-const MATMUL_THREADS_FROM: usize = 2 << 14;
+/// Below this many multiply-adds a product runs on one thread (fork/join would cost more).
+const PAR_MIN_FLOPS: usize = 1 << 18;
 
 /// One GEMM problem of a batch: `C[m,n] = A[m,k] · B[k,n]` with arbitrary element strides.
 #[derive(Clone, Copy)]
@@ -41,18 +41,48 @@ pub fn matmul<T: GemmElem>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> Vec<T>
         let (oa, ob) = (offset_of(la, i), offset_of(lb, i));
         T::gemm(dims, &a[oa..], rsa, csa, &b[ob..], rsb, csb, c);
     };
-    // Either rayon splits the batch or matrixmultiply threads inside each product, never
-    // both: a threaded product called from two rayon workers at once would put three or
-    // four threads on a 2-core machine. matrixmultiply (`threading` feature) threads a
-    // product once `m·k + k·n ≥ 2·2^14` (its `LoopThreadConfig` heuristic; thread count
-    // from MATMUL_NUM_THREADS, else the physical cores), so products below that run
-    // single-threaded and rayon spreads the batch across the cores instead.
-    if batch > 1 && m * k + k * n < MATMUL_THREADS_FROM {
+    // Threads come from rayon only (matrixmultiply's own `threading` feature is off: its
+    // channel hand-off spun for half the time of a training step and oversubscribed the
+    // cores when called from rayon workers). Many products: one per task. A few large
+    // products: each one split by rows of C across the pool.
+    let threads = rayon::current_num_threads();
+    if batch >= threads && batch > 1 {
         out.par_chunks_mut(m * n).enumerate().for_each(one);
     } else {
-        out.chunks_mut(m * n).enumerate().for_each(one);
+        for (i, c) in out.chunks_mut(m * n).enumerate() {
+            let (oa, ob) = (offset_of(la, i), offset_of(lb, i));
+            gemm_split_rows(dims, &a[oa..], rsa, csa, &b[ob..], rsb, csb, c, threads);
+        }
     }
     out
+}
+
+/// One product with its rows of C divided among `threads` rayon tasks. Each task packs B
+/// itself; for the shapes of a training step (m = B·T rows) that is a small fraction of
+/// the multiply-adds.
+#[allow(clippy::too_many_arguments)]
+fn gemm_split_rows<T: GemmElem>(
+    d: GemmDims,
+    a: &[T],
+    rsa: isize,
+    csa: isize,
+    b: &[T],
+    rsb: isize,
+    csb: isize,
+    c: &mut [T],
+    threads: usize,
+) {
+    if threads <= 1 || d.m * d.n * d.k < PAR_MIN_FLOPS || d.m < 16 * threads {
+        T::gemm(d, a, rsa, csa, b, rsb, csb, c);
+        return;
+    }
+    // rows per task, rounded to the 8/16-row micro-kernel height
+    let rows = d.m.div_ceil(threads).next_multiple_of(16);
+    c.par_chunks_mut(rows * d.n).enumerate().for_each(|(t, c_part)| {
+        let r0 = t * rows;
+        let part = GemmDims { m: c_part.len() / d.n, ..d };
+        T::gemm(part, &a[r0 * rsa as usize..], rsa, csa, b, rsb, csb, c_part);
+    });
 }
 
 /// Element types matrixmultiply has kernels for.

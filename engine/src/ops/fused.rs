@@ -40,6 +40,20 @@ impl Tensor {
         backend::cross_entropy(self, &backend::ids_of("cross_entropy", targets), ignore_index).0
     }
 
+    /// The gradient of [`Tensor::cross_entropy`] w.r.t. `self` (the `[N, V]` logits), scaled
+    /// by the upstream gradient `grad` (a one-element tensor).
+    #[track_caller]
+    pub fn cross_entropy_backward(&self, targets: &Tensor, ignore_index: u32, grad: &Tensor) -> Tensor {
+        assert!(
+            self.rank() == 2 && targets.shape() == [self.shape()[0]],
+            "cross_entropy_backward: logits must be [N, V] and targets [N], got {:?} and {:?}",
+            self.shape(),
+            targets.shape()
+        );
+        let ids = backend::ids_of("cross_entropy_backward", targets);
+        backend::cross_entropy_backward(self, &ids, ignore_index, grad.to_scalar())
+    }
+
     /// Number of targets that are not `ignore_index` (the denominator of cross_entropy).
     pub fn count_not_ignored(targets: &Tensor, ignore_index: u32) -> usize {
         backend::ids_of("cross_entropy", targets).iter().filter(|&&t| t != ignore_index).count()

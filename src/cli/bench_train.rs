@@ -1,0 +1,81 @@
+//! `llamaforge bench train`: training-step throughput of a preset on random tokens — the
+//! full step: forward, loss, backward, global-norm clipping and the AdamW update.
+
+use std::time::Instant;
+
+use llamaforge_engine::Tensor;
+use llamaforge_model::loss::IGNORE_INDEX;
+use llamaforge_model::{preset, Llama};
+use llamaforge_training::optim::{clip_scale, global_grad_norm, AdamW, AdamWConfig};
+use rand::{Rng, SeedableRng};
+
+/// Arguments of `llamaforge bench train`.
+#[derive(clap::Args)]
+pub struct BenchTrainArgs {
+    /// Model preset (random weights).
+    #[arg(long, default_value = "260K")]
+    preset: String,
+    /// Sequences per step.
+    #[arg(long, default_value_t = 8)]
+    batch: usize,
+    /// Tokens per sequence.
+    #[arg(long, default_value_t = 512)]
+    seq: usize,
+    /// Timed steps (after 2 warm-up steps).
+    #[arg(long, default_value_t = 10)]
+    steps: usize,
+    /// Device (only `cpu` for now).
+    #[arg(long, default_value = "cpu")]
+    device: String,
+}
+
+/// Peak resident set size of this process, from /proc (Linux), in bytes.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+pub fn run(args: BenchTrainArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.device == "cpu", "bench train: device `{}` is not available (cpu only)", args.device);
+    anyhow::ensure!(args.batch > 0 && args.seq > 0 && args.steps > 0, "bench train: batch, seq and steps must be ≥ 1");
+    let mut config = preset(&args.preset)?;
+    config.max_seq_len = config.max_seq_len.max(args.seq);
+    let model = Llama::new_random(&config, 0)?;
+    let mut opt = AdamW::new(model.parameters(), AdamWConfig::default());
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    let v = config.vocab_size as u32;
+    let (b, t) = (args.batch, args.seq);
+    let mut times = Vec::new();
+    for step in 0..args.steps + 2 {
+        let ids: Vec<u32> = (0..b * (t + 1)).map(|_| rng.random_range(0..v)).collect();
+        let inputs: Vec<u32> = ids.chunks(t + 1).flat_map(|r| r[..t].to_vec()).collect();
+        let targets: Vec<u32> = ids.chunks(t + 1).flat_map(|r| r[1..].to_vec()).collect();
+        let start = Instant::now();
+        let logits = model.forward(&Tensor::from_vec(inputs, &[b, t]));
+        let loss = logits
+            .reshape(&[b * t, config.vocab_size])
+            .cross_entropy(&Tensor::from_vec(targets, &[b * t]), IGNORE_INDEX);
+        loss.backward();
+        let norm = global_grad_norm(opt.params());
+        opt.step(1e-4, clip_scale(norm, 1.0));
+        let elapsed = start.elapsed().as_secs_f64();
+        if step >= 2 {
+            times.push(elapsed);
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    let tok_s = (b * t) as f64 / median;
+    println!(
+        "bench train: preset {} ({} params), batch {b}×{t}, {} threads, median step {:.1} ms over {} steps: {tok_s:.0} tok/s, peak RSS {}",
+        args.preset,
+        config.num_parameters(),
+        rayon::current_num_threads(),
+        median * 1e3,
+        times.len(),
+        peak_rss_bytes().map_or("n/a".into(), |r| format!("{:.0} MiB", r as f64 / (1 << 20) as f64)),
+    );
+    Ok(())
+}
