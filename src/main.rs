@@ -31,6 +31,8 @@ enum Command {
     Convert(cli::convert::ConvertArgs),
     /// Runs one forward/backward pass and dumps logits, loss and gradients.
     Forward(cli::forward::ForwardArgs),
+    /// Lists the CPU and the GPU adapters (backend, key limits); `--check` runs a kernel.
+    Devices(cli::devices::DevicesArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -45,5 +47,6 @@ fn main() -> anyhow::Result<()> {
         Command::Tokenizer(args) => cli::tokenizer::run(args),
         Command::Convert(args) => cli::convert::run(args),
         Command::Forward(args) => cli::forward::run(args),
+        Command::Devices(args) => cli::devices::run(args),
     }
 }

@@ -9,13 +9,16 @@
 mod backend;
 pub mod cpu;
 mod dtype;
+pub mod gpu;
 mod layout;
 mod op;
 mod ops;
 mod storage;
 mod tensor;
+mod transfer;
 
 pub use dtype::{DType, Float};
+pub use gpu::GpuError;
 pub use layout::{broadcast_shapes, contiguous_strides, Layout};
 pub use op::{AdamWParams, BinaryOp, Op, ReduceOp, UnaryOp};
 pub use storage::{CpuStorage, Device, Storage};

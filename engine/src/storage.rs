@@ -3,6 +3,7 @@
 //! Tensor code never matches on a backend itself: it calls the methods of
 //! [`crate::backend`], which dispatch on `Storage`. The GPU backend adds a variant here.
 
+use crate::gpu::GpuStorage;
 use crate::DType;
 
 /// Where a tensor's data lives.
@@ -10,12 +11,15 @@ use crate::DType;
 pub enum Device {
     /// Host memory, computed by the CPU backend (rayon + SIMD).
     Cpu,
+    /// GPU number `n` in `llamaforge devices` order, computed by the WGSL backend (f32).
+    Gpu(usize),
 }
 
 impl std::fmt::Display for Device {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Device::Cpu => f.write_str("cpu"),
+            Device::Gpu(n) => write!(f, "gpu:{n}"),
         }
     }
 }
@@ -63,24 +67,28 @@ impl CpuStorage {
 #[derive(Clone, Debug)]
 pub enum Storage {
     Cpu(CpuStorage),
+    Gpu(GpuStorage),
 }
 
 impl Storage {
     pub fn device(&self) -> Device {
         match self {
             Storage::Cpu(_) => Device::Cpu,
+            Storage::Gpu(g) => g.device(),
         }
     }
 
     pub fn dtype(&self) -> DType {
         match self {
             Storage::Cpu(s) => s.dtype(),
+            Storage::Gpu(g) => g.dtype(),
         }
     }
 
     pub fn len(&self) -> usize {
         match self {
             Storage::Cpu(s) => s.len(),
+            Storage::Gpu(g) => g.len(),
         }
     }
 

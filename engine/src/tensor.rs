@@ -183,6 +183,10 @@ impl Tensor {
             Storage::Cpu(s) => {
                 T::slice(s).expect("dtype checked")[t.layout.offset()..t.layout.offset() + t.numel()].to_vec()
             }
+            Storage::Gpu(g) => {
+                let host = g.to_cpu();
+                T::slice(&host).expect("dtype checked")[t.layout.offset()..t.layout.offset() + t.numel()].to_vec()
+            }
         }
     }
 
@@ -207,6 +211,7 @@ impl Tensor {
         let range = self.layout.contiguous_range()?;
         match self.storage.as_ref() {
             Storage::Cpu(s) => T::slice(s).map(|v| &v[range]),
+            Storage::Gpu(_) => None,
         }
     }
 

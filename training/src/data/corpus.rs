@@ -65,15 +65,16 @@ fn jsonl_documents(path: &Path, text: &str, field: &str) -> Result<Vec<String>, 
     Ok(docs)
 }
 
-/// Splits documents deterministically: the first `⌈(1 − val_fraction)·n⌉` train, the rest
-/// validate (at least one of each when there are two or more documents).
+/// Splits documents deterministically: the first `⌊(1 − val_fraction)·n⌋` train, the rest
+/// validate (at least one of each when there are two or more documents and a fraction is
+/// asked for). 2,316 stories at 5% → 2,200 train, 116 validation.
 pub fn split_documents(docs: &[String], val_fraction: f64) -> (&[String], &[String]) {
     let n = docs.len();
-    let mut n_val = ((n as f64) * val_fraction).floor() as usize;
+    let mut n_train = ((n as f64) * (1.0 - val_fraction)).floor() as usize;
     if val_fraction > 0.0 && n >= 2 {
-        n_val = n_val.clamp(1, n - 1);
+        n_train = n_train.clamp(1, n - 1);
     }
-    docs.split_at(n - n_val)
+    docs.split_at(n_train.min(n))
 }
 
 #[cfg(test)]
@@ -92,5 +93,8 @@ mod tests {
         let (train, val) = split_documents(&docs, 0.05);
         assert_eq!((train.len(), val.len()), (38, 2));
         assert_eq!(val[0], "38");
+        let docs: Vec<String> = (0..2316).map(|i| i.to_string()).collect();
+        let (train, val) = split_documents(&docs, 0.05);
+        assert_eq!((train.len(), val.len()), (2200, 116));
     }
 }
