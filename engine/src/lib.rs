@@ -8,6 +8,7 @@
 
 mod backend;
 pub mod cpu;
+mod device_select;
 mod dtype;
 pub mod gpu;
 mod layout;
@@ -17,6 +18,7 @@ mod storage;
 mod tensor;
 mod transfer;
 
+pub use device_select::{gpu_memory, select_device, sync_device, DeviceSpec, GpuMemory, SelectedDevice};
 pub use dtype::{DType, Float};
 pub use gpu::GpuError;
 pub use layout::{broadcast_shapes, contiguous_strides, Layout};

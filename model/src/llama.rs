@@ -2,7 +2,7 @@
 //! GQA, RMSNorm, SwiGLU) → final RMSNorm → LM head. One straight-down `forward`.
 
 use llamaforge_autograd::Var;
-use llamaforge_engine::{DType, Tensor};
+use llamaforge_engine::{DType, Device, GpuError, Tensor};
 
 use crate::config::Config;
 use crate::error::Result;
@@ -118,6 +118,29 @@ impl Llama {
     /// The current parameter values by name (interleaved RoPE layout).
     pub fn weights(&self) -> Weights {
         self.parameters().iter().map(|p| (p.name().expect("parameters are named").to_string(), p.value())).collect()
+    }
+
+    /// Moves every parameter's value to `device` (gradients are cleared: they would live
+    /// on the old device). Training and `forward` then run there; `weights()` and
+    /// checkpoints read the values back to the host when they serialize them.
+    pub fn to_device(&self, device: Device) -> std::result::Result<(), GpuError> {
+        for p in self.parameters() {
+            let moved = p.value().to_device(device)?;
+            p.zero_grad();
+            p.set_value(moved);
+        }
+        Ok(())
+    }
+
+    /// Where the parameters live (all on one device after [`Llama::to_device`]).
+    pub fn device(&self) -> Device {
+        self.embed_tokens.value().device()
+    }
+
+    /// The current parameter values by name, copied to the host (what checkpoints and the
+    /// CPU inference path need when the model trains on a GPU).
+    pub fn weights_on_cpu(&self) -> std::result::Result<Weights, GpuError> {
+        self.weights().into_iter().map(|(name, t)| Ok((name, t.to_device(Device::Cpu)?))).collect()
     }
 
     /// Clears every parameter's gradient.

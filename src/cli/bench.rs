@@ -25,16 +25,20 @@ enum BenchCommand {
 
 /// Arguments of `llamaforge bench ops`.
 #[derive(clap::Args)]
-struct OpsArgs {
-    /// Device to benchmark (only `cpu` for now).
-    #[arg(long, default_value = "cpu")]
-    device: String,
-    /// Timed repetitions per benchmark (the median is reported), after warm-up runs.
+pub(crate) struct OpsArgs {
+    #[arg(long, default_value = "cpu", value_parser = super::device::parse_device, help = super::device::HELP)]
+    pub(crate) device: String,
+    /// Timed repetitions per benchmark (CPU: the median is reported; GPU: one batch of
+    /// this many launches, timed to the device's completion), after warm-up runs.
     #[arg(long, default_value_t = 10)]
-    reps: usize,
-    /// Largest square GEMM size to run (256, 512, 1024, 2048 up to this).
-    #[arg(long, default_value_t = 2048)]
-    max_gemm: usize,
+    pub(crate) reps: usize,
+    /// Largest square GEMM size to run (256, 512, … up to this; default 2048 on the CPU,
+    /// 4096 on a GPU).
+    #[arg(long)]
+    pub(crate) max_gemm: Option<usize>,
+    /// GPU only: fused-op shapes 8× smaller (for software drivers such as lavapipe).
+    #[arg(long)]
+    pub(crate) small: bool,
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -92,8 +96,12 @@ impl Row {
 const F32: usize = 4;
 
 fn run_ops(args: OpsArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(args.device == "cpu", "bench ops: device `{}` is not available (only `cpu`)", args.device);
+    let device = super::device::open_device(&args.device)?;
+    if device != llamaforge_engine::Device::Cpu {
+        return super::bench_gpu::run_ops_gpu(&args, device);
+    }
     let reps = args.reps;
+    let max_gemm = args.max_gemm.unwrap_or(2048);
     println!("llamaforge bench ops --device cpu");
     println!("cpu:     {}", cpu_model());
     println!(
@@ -110,7 +118,7 @@ fn run_ops(args: OpsArgs) -> anyhow::Result<()> {
     println!("timing:  median of {reps} runs after 2 warm-up runs\n");
 
     println!("{:<28} {:>10} {:>10}", "f32 GEMM (square)", "ms", "GFLOP/s");
-    for n in [256usize, 512, 1024, 2048].into_iter().filter(|&n| n <= args.max_gemm) {
+    for n in [256usize, 512, 1024, 2048, 4096].into_iter().filter(|&n| n <= max_gemm) {
         let a = Tensor::randn(&[n, n], 1.0, DType::F32, 1);
         let b = Tensor::randn(&[n, n], 1.0, DType::F32, 2);
         let t = median_time(reps, || a.matmul(&b));

@@ -4,10 +4,17 @@
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
+use llamaforge_engine::Device;
 use llamaforge_model::chat::{encode_chat, Message};
-use llamaforge_model::generate::{generate, GenerateOptions, InferenceModel, Sampling};
+use llamaforge_model::generate::{generate, FinishReason, GenerateOptions, InferenceModel, Sampling};
+use llamaforge_model::Llama;
 
+use super::gpu_generate::generate_full_forward;
 use super::model_io::{load_checkpoint, load_tokenizer_for};
+
+/// `--device` of generate and chat: the GPU path has no KV cache yet.
+const DEVICE_HELP: &str = "Device: cpu (KV-cached inference), gpu / gpu:N (the training forward re-run over the \
+    whole sequence for every token on the GPU — no KV cache yet, so slower than cpu for small models), or auto";
 
 /// Arguments of `llamaforge chat`.
 #[derive(clap::Args)]
@@ -31,12 +38,22 @@ pub struct ChatArgs {
     max_tokens: usize,
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    #[arg(long, default_value = "cpu", value_parser = super::device::parse_device, help = DEVICE_HELP)]
+    device: String,
 }
 
 pub fn run(args: ChatArgs) -> anyhow::Result<()> {
     let checkpoint = load_checkpoint(&args.model)?;
     let tokenizer = load_tokenizer_for(&args.model, args.tokenizer.as_deref())?;
-    let model = InferenceModel::from_weights(&checkpoint.config, &checkpoint.weights)?;
+    let device = super::device::open_device(&args.device)?;
+    // CPU: the KV-cached inference model; GPU: the training model moved to the device
+    let engine = if device == Device::Cpu {
+        Engine::Cpu(InferenceModel::from_weights(&checkpoint.config, &checkpoint.weights)?)
+    } else {
+        let model = checkpoint.into_model()?;
+        model.to_device(device)?;
+        Engine::Gpu(model)
+    };
     let mut dialog: Vec<Message> = args.system.iter().map(Message::system).collect();
     let encode = |text: &str| tokenizer.encode(text);
     let stdin = std::io::stdin();
@@ -54,10 +71,10 @@ pub fn run(args: ChatArgs) -> anyhow::Result<()> {
             seed: args.seed.wrapping_add(turn as u64),
             stop_tokens: vec![tokenizer.eos()],
         };
-        let answer = generate(&model, &[prompt], &options)?.remove(0);
+        let (answer, _) = engine.generate(&prompt, &options)?;
         let mut bytes = Vec::new();
         let mut prev = tokenizer.bos();
-        for &t in answer.tokens.iter().filter(|&&t| t != tokenizer.eos()) {
+        for &t in answer.iter().filter(|&&t| t != tokenizer.eos()) {
             bytes.extend(tokenizer.piece(prev, t));
             prev = t;
         }
@@ -67,4 +84,23 @@ pub fn run(args: ChatArgs) -> anyhow::Result<()> {
         dialog.push(Message::assistant(text));
     }
     Ok(())
+}
+
+/// The model generation runs on.
+enum Engine {
+    Cpu(InferenceModel),
+    Gpu(Llama),
+}
+
+impl Engine {
+    /// Sampled ids (a stop token included) and why generation ended.
+    fn generate(&self, prompt: &[u32], options: &GenerateOptions) -> anyhow::Result<(Vec<u32>, FinishReason)> {
+        match self {
+            Engine::Cpu(model) => {
+                let out = generate(model, &[prompt.to_vec()], options)?.remove(0);
+                Ok((out.tokens, out.finish))
+            }
+            Engine::Gpu(model) => Ok(generate_full_forward(model, prompt, options)),
+        }
+    }
 }

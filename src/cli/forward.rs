@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use llamaforge_engine::Tensor;
+use llamaforge_engine::{Device, Tensor};
 use llamaforge_model::checkpoint::rope_layout::{interleaved_to_hf, rope_heads};
 use llamaforge_model::checkpoint::safetensors_io::write_f32_tensors;
 use llamaforge_model::loss::{next_token_loss, next_token_targets};
@@ -33,6 +33,8 @@ pub struct ForwardArgs {
     /// Output .safetensors file.
     #[arg(long)]
     dump: PathBuf,
+    #[arg(long, default_value = "cpu", value_parser = super::device::parse_device, help = super::device::HELP)]
+    device: String,
 }
 
 /// Parses a token file: one sequence per non-empty line, ids separated by spaces/commas.
@@ -84,17 +86,19 @@ pub fn run(args: ForwardArgs) -> anyhow::Result<()> {
     if let Some(bad) = ids.iter().flatten().find(|&&id| id as usize >= config.vocab_size) {
         bail!("token id {bad} is outside the vocabulary of {}", config.vocab_size);
     }
+    let device = super::device::open_device(&args.device)?;
     let model = checkpoint.into_model()?;
+    model.to_device(device)?;
     let logits = model.forward(&Tensor::from_vec(ids.concat(), &[b, t]));
     let loss = next_token_loss(&logits, &next_token_targets(&ids, None));
     loss.backward();
 
     let mut out = BTreeMap::new();
-    out.insert("logits".to_string(), logits.value());
-    out.insert("loss".to_string(), loss.value().reshape(&[1]));
+    out.insert("logits".to_string(), logits.value().to_device(Device::Cpu)?);
+    out.insert("loss".to_string(), loss.value().reshape(&[1]).to_device(Device::Cpu)?);
     for param in model.parameters() {
         let name = param.name().expect("named").to_string();
-        let grad = param.grad().with_context(|| format!("{name} received no gradient"))?;
+        let grad = param.grad().with_context(|| format!("{name} received no gradient"))?.to_device(Device::Cpu)?;
         let grad = match rope_heads(&name, config.n_heads, config.n_kv_heads) {
             Some(heads) => interleaved_to_hf(&grad, heads),
             None => grad,

@@ -4,9 +4,16 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use llamaforge_model::generate::{generate, GenerateOptions, InferenceModel, Sampling};
+use llamaforge_engine::Device;
+use llamaforge_model::generate::{generate, FinishReason, GenerateOptions, InferenceModel, Sampling};
+use llamaforge_model::Llama;
 
+use super::gpu_generate::generate_full_forward;
 use super::model_io::{load_checkpoint, load_tokenizer_for};
+
+/// `--device` of generate and chat: the GPU path has no KV cache yet.
+const DEVICE_HELP: &str = "Device: cpu (KV-cached inference), gpu / gpu:N (the training forward re-run over the \
+    whole sequence for every token on the GPU — no KV cache yet, so slower than cpu for small models), or auto";
 
 /// Arguments of `llamaforge generate`.
 #[derive(clap::Args)]
@@ -31,12 +38,22 @@ pub struct GenerateArgs {
     max_tokens: usize,
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    #[arg(long, default_value = "cpu", value_parser = super::device::parse_device, help = DEVICE_HELP)]
+    device: String,
 }
 
 pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     let checkpoint = load_checkpoint(&args.model)?;
     let tokenizer = load_tokenizer_for(&args.model, args.tokenizer.as_deref())?;
-    let model = InferenceModel::from_weights(&checkpoint.config, &checkpoint.weights)?;
+    let device = super::device::open_device(&args.device)?;
+    // CPU: the KV-cached inference model; GPU: the training model moved to the device
+    let engine = if device == Device::Cpu {
+        Engine::Cpu(InferenceModel::from_weights(&checkpoint.config, &checkpoint.weights)?)
+    } else {
+        let model = checkpoint.into_model()?;
+        model.to_device(device)?;
+        Engine::Gpu(model)
+    };
     let prompt = if args.prompt.is_empty() { vec![tokenizer.bos()] } else { tokenizer.encode_with_bos(&args.prompt) };
     let options = GenerateOptions {
         max_new_tokens: args.max_tokens,
@@ -46,13 +63,13 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         stop_tokens: vec![tokenizer.bos(), tokenizer.eos()],
     };
     let start = std::time::Instant::now();
-    let out = generate(&model, std::slice::from_ref(&prompt), &options)?.remove(0);
+    let (tokens, finish) = engine.generate(&prompt, &options)?;
     let mut text = Vec::new();
     let mut prev = *prompt.last().expect("prompt starts with BOS");
     for (i, &p) in prompt.iter().enumerate().skip(1) {
         text.extend(tokenizer.piece(prompt[i - 1], p));
     }
-    for &token in out.tokens.iter().filter(|&&t| t != tokenizer.bos() && t != tokenizer.eos()) {
+    for &token in tokens.iter().filter(|&&t| t != tokenizer.bos() && t != tokenizer.eos()) {
         text.extend(tokenizer.piece(prev, token));
         prev = token;
     }
@@ -61,10 +78,29 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     writeln!(stdout)?;
     eprintln!(
         "{} tokens in {:.2}s ({:.0} tok/s), finished: {:?}",
-        out.tokens.len(),
+        tokens.len(),
         start.elapsed().as_secs_f64(),
-        out.tokens.len() as f64 / start.elapsed().as_secs_f64(),
-        out.finish
+        tokens.len() as f64 / start.elapsed().as_secs_f64(),
+        finish
     );
     Ok(())
+}
+
+/// The model generation runs on.
+enum Engine {
+    Cpu(InferenceModel),
+    Gpu(Llama),
+}
+
+impl Engine {
+    /// Sampled ids (a stop token included) and why generation ended.
+    fn generate(&self, prompt: &[u32], options: &GenerateOptions) -> anyhow::Result<(Vec<u32>, FinishReason)> {
+        match self {
+            Engine::Cpu(model) => {
+                let out = generate(model, &[prompt.to_vec()], options)?.remove(0);
+                Ok((out.tokens, out.finish))
+            }
+            Engine::Gpu(model) => Ok(generate_full_forward(model, prompt, options)),
+        }
+    }
 }

@@ -2,12 +2,15 @@
 
 pub mod bench;
 pub mod bench_generate;
+pub mod bench_gpu;
 pub mod bench_train;
 pub mod chat;
 pub mod convert;
+pub mod device;
 pub mod devices;
 pub mod forward;
 pub mod generate;
+pub mod gpu_generate;
 pub mod model_io;
 pub mod plot;
 pub mod pretrain;

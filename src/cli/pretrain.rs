@@ -1,6 +1,6 @@
 //! `llamaforge pretrain`: trains a LLaMA-2 from scratch. With no arguments it trains the
 //! 260K preset on data/tinystories_sample.txt (training a 512-token tokenizer first) and
-//! prints a sample story.
+//! prints a sample story. `--device gpu` trains on the GPU (the config's `device` field).
 
 use std::path::PathBuf;
 
@@ -63,6 +63,8 @@ pub struct PretrainArgs {
     /// Tokens of the sample printed at the end (0: none).
     #[arg(long)]
     sample_tokens: Option<usize>,
+    #[arg(long, value_parser = super::device::parse_device, help = super::device::HELP)]
+    device: Option<String>,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -94,6 +96,7 @@ pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
         checkpoint_every = args.checkpoint_every,
         seed = args.seed,
         sample_tokens = args.sample_tokens,
+        device = args.device,
     );
     if let Some(t) = args.tokenizer {
         config.tokenizer = Some(t);

@@ -7,6 +7,8 @@ torch's threads set to the machine's cores, and prints tokens/s (median step) an
     pip install torch transformers
     python tests/reference/bench_train_pytorch.py --preset 260K --batch 8 --seq 512
     python tests/reference/bench_train_pytorch.py --preset 15M --batch 4 --seq 256
+    # the GPU peer of `bench train --device gpu` (also times an fp32 GEMM 4096³, TF32 off):
+    python tests/reference/bench_train_pytorch.py --device cuda --preset 15M --batch 128 --seq 256 --gemm
     # the pretraining setting, on our own token streams (same tokenization), N steps:
     python tests/reference/bench_train_pytorch.py --preset 260K --batch 32 --seq 256 \
         --tokens runs/pretrain/train.tokens --val runs/pretrain/val.tokens --steps 500
@@ -50,7 +52,30 @@ def main():
     p.add_argument("--val", help="validation token cache")
     p.add_argument("--lr", type=float, default=5e-3)
     p.add_argument("--warmup", type=int, default=100)
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--gemm", action="store_true", help="also time an fp32 GEMM 4096^3 on --device")
     args = p.parse_args()
+    dev = torch.device(args.device)
+    cuda = dev.type == "cuda"
+    if cuda:
+        # fp32 means fp32: no TF32 tensor-core shortcuts in matmuls
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    if args.gemm:
+        n = 4096
+        a, b = torch.randn(n, n, device=dev), torch.randn(n, n, device=dev)
+        for _ in range(3):
+            a @ b
+        sync()
+        reps = 20 if cuda else 2
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            a @ b
+        sync()
+        dt = (time.perf_counter() - t0) / reps
+        print(f"pytorch {torch.__version__} GEMM {n}x{n}x{n} fp32 on {args.device}: {dt * 1e3:.2f} ms, "
+              f"{2 * n ** 3 / dt / 1e12:.2f} TFLOP/s")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     dim, layers, heads, kv, vocab, hidden, tied = PRESETS[args.preset]
@@ -59,7 +84,7 @@ def main():
         num_attention_heads=heads, num_key_value_heads=kv, max_position_embeddings=max(args.seq, 256),
         rms_norm_eps=1e-5, tie_word_embeddings=tied, attn_implementation="eager",
     )
-    model = LlamaForCausalLM(config).float()
+    model = LlamaForCausalLM(config).float().to(dev)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
@@ -81,6 +106,8 @@ def main():
             batch = torch.randint(0, vocab, (args.batch, args.seq + 1), generator=gen)
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
+        batch = batch.to(dev)
+        sync()
         t0 = time.perf_counter()
         logits = model(batch[:, :-1]).logits
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, vocab), batch[:, 1:].reshape(-1))
@@ -88,6 +115,7 @@ def main():
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        sync()
         times.append(time.perf_counter() - t0)
         if train is not None and (step + 1) % 50 == 0:
             print(f"step {step + 1} loss {loss.item():.4f} elapsed {time.time() - start:.0f}s", flush=True)
@@ -95,12 +123,14 @@ def main():
         times = times[2:]
     med = statistics.median(times)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"pytorch {torch.__version__} {args.preset} batch {args.batch}x{args.seq}, {args.threads} threads: "
-          f"median step {med * 1e3:.1f} ms, {args.batch * args.seq / med:.0f} tok/s, peak RSS {rss:.0f} MiB")
+    where = torch.cuda.get_device_name(dev) if cuda else f"{args.threads} threads"
+    peak = f", peak GPU memory {torch.cuda.max_memory_allocated(dev) / 2**20:.0f} MiB" if cuda else ""
+    print(f"pytorch {torch.__version__} {args.preset} batch {args.batch}x{args.seq}, {where}: "
+          f"median step {med * 1e3:.1f} ms, {args.batch * args.seq / med:.0f} tok/s, peak RSS {rss:.0f} MiB{peak}")
     if args.val:
         val = read_tokens(args.val)
         n = min(64, (len(val) - 1) // args.seq)
-        windows = torch.stack([val[i * args.seq : i * args.seq + args.seq + 1] for i in range(n)])
+        windows = torch.stack([val[i * args.seq : i * args.seq + args.seq + 1] for i in range(n)]).to(dev)
         with torch.no_grad():
             losses = []
             for i in range(0, n, args.batch):

@@ -32,7 +32,15 @@ impl std::fmt::Debug for GpuContext {
 #[derive(Clone, Copy, Debug)]
 pub struct GpuStats {
     pub pipelines: usize,
+    /// Bytes parked in the pool's free lists, ready for reuse.
     pub pooled_bytes: u64,
+    /// Bytes of every tensor buffer that exists now (in use + pooled).
+    pub allocated_bytes: u64,
+    /// Number of those buffers.
+    pub buffers: usize,
+    /// High-water mark of `allocated_bytes` since the context opened (peak GPU memory
+    /// of tensors; pipelines, the parameter arena and readback staging are not counted).
+    pub peak_allocated_bytes: u64,
 }
 
 /// What `llamaforge devices` prints about one adapter.
@@ -115,15 +123,31 @@ impl GpuContext {
 
     /// Compiled pipelines and bytes parked in the buffer pool's free lists.
     pub fn stats(&self) -> GpuStats {
+        let pool = self.pool.lock().expect("gpu pool poisoned");
+        let (allocated_bytes, buffers, peak_allocated_bytes) = pool.usage();
         GpuStats {
             pipelines: self.pipelines.len(),
-            pooled_bytes: self.pool.lock().expect("gpu pool poisoned").free_bytes(),
+            pooled_bytes: pool.free_bytes(),
+            allocated_bytes,
+            buffers,
+            peak_allocated_bytes,
         }
     }
 
     /// Submits the open batch of launches without waiting for it.
     pub fn submit(&self) {
         self.flush();
+    }
+
+    /// Submits the open batch and blocks until the device has finished all recorded work
+    /// (benchmarks time whole batches with it; the training loop never needs it).
+    pub fn wait(&self) -> Result<(), GpuError> {
+        self.flush();
+        self.device.poll(wgpu::PollType::wait_indefinitely()).map(|_| ()).map_err(|e| GpuError::RequestDevice {
+            ordinal: self.ordinal,
+            adapter: self.info.name.clone(),
+            reason: e.to_string(),
+        })
     }
 
     fn open(ordinal: usize) -> Result<GpuContext, GpuError> {

@@ -20,6 +20,12 @@ pub(crate) struct BufferPool {
     max_free_bytes: u64,
     /// Largest buffer the device can create.
     max_buffer_size: u64,
+    /// Bytes of every buffer this pool created and has not destroyed (live + free lists).
+    allocated_bytes: u64,
+    /// Number of those buffers.
+    buffers: usize,
+    /// High-water mark of `allocated_bytes`: the GPU memory tensors ever needed at once.
+    peak_bytes: u64,
 }
 
 /// The power-of-two class that holds `bytes`.
@@ -33,7 +39,15 @@ impl BufferPool {
             .ok()
             .and_then(|v| v.parse::<u64>().ok())
             .map_or(2 << 30, |mb| mb << 20);
-        BufferPool { free: HashMap::new(), free_bytes: 0, max_free_bytes, max_buffer_size: limits.max_buffer_size }
+        BufferPool {
+            free: HashMap::new(),
+            free_bytes: 0,
+            max_free_bytes,
+            max_buffer_size: limits.max_buffer_size,
+            allocated_bytes: 0,
+            buffers: 0,
+            peak_bytes: 0,
+        }
     }
 
     /// A buffer of at least `bytes` bytes: a recycled one of the same class, else a new one
@@ -45,6 +59,9 @@ impl BufferPool {
             return buf;
         }
         let size = if class <= self.max_buffer_size { class } else { bytes.div_ceil(4) * 4 };
+        self.allocated_bytes += size;
+        self.buffers += 1;
+        self.peak_bytes = self.peak_bytes.max(self.allocated_bytes);
         device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("llamaforge tensor"),
             size,
@@ -57,6 +74,8 @@ impl BufferPool {
     pub(crate) fn release(&mut self, buf: wgpu::Buffer) {
         let class = buf.size();
         if !class.is_power_of_two() || self.free_bytes + class > self.max_free_bytes {
+            self.allocated_bytes -= class;
+            self.buffers -= 1;
             return; // dropped: wgpu frees it once pending commands no longer use it
         }
         self.free_bytes += class;
@@ -66,5 +85,10 @@ impl BufferPool {
     /// Bytes held in free lists (for tests and diagnostics).
     pub(crate) fn free_bytes(&self) -> u64 {
         self.free_bytes
+    }
+
+    /// `(allocated bytes, buffer count, peak allocated bytes)` of tensor buffers.
+    pub(crate) fn usage(&self) -> (u64, usize, u64) {
+        (self.allocated_bytes, self.buffers, self.peak_bytes)
     }
 }

@@ -51,7 +51,11 @@ pub struct AdamW {
 
 impl AdamW {
     pub fn new(params: Vec<Var>, config: AdamWConfig) -> Self {
-        let zeros = |p: &Var| p.value().zeros_like();
+        // the moments live where their parameter does (the fused update reads all four)
+        let zeros = |p: &Var| {
+            let value = p.value();
+            value.zeros_like().to_device(value.device()).expect("the parameter's device is open")
+        };
         let state =
             AdamWState { step: 0, m: params.iter().map(zeros).collect(), v: params.iter().map(zeros).collect() };
         AdamW { params, config, state }
@@ -82,6 +86,12 @@ impl AdamW {
             if m.shape() != p.shape().as_slice() || v.shape() != p.shape().as_slice() {
                 return Err(format!("optimizer state shape mismatch for {}", p.name().unwrap_or("?")));
             }
+        }
+        let mut state = state;
+        for ((p, m), v) in self.params.iter().zip(&mut state.m).zip(&mut state.v) {
+            let device = p.value().device();
+            *m = m.to_device(device).map_err(|e| e.to_string())?;
+            *v = v.to_device(device).map_err(|e| e.to_string())?;
         }
         self.state = state;
         Ok(())

@@ -1,10 +1,18 @@
 //! Global-norm gradient clipping (the paper clips at 1.0).
 
 use llamaforge_autograd::Var;
+use llamaforge_engine::Tensor;
 
 /// `sqrt(Σ_p Σ g_p²)` over every parameter's accumulated gradient, in f64.
 pub fn global_grad_norm(params: &[Var]) -> f64 {
-    params.iter().filter_map(|p| p.grad()).map(|g| g.square().sum_all().to_scalar()).sum::<f64>().sqrt()
+    // one read for all parameters (on a GPU, a read per parameter would be a host round
+    // trip each); the per-parameter sums are still added in f64 on the host
+    let sums: Vec<Tensor> =
+        params.iter().filter_map(|p| p.grad()).map(|g| g.square().sum_all().reshape(&[1])).collect();
+    if sums.is_empty() {
+        return 0.0;
+    }
+    Tensor::concat(&sums, 0).to_vec_f64().iter().sum::<f64>().sqrt()
 }
 
 /// The factor to multiply gradients by so their global norm is at most `max_norm`

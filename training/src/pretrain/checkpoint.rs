@@ -44,13 +44,16 @@ pub fn save_checkpoint(
     let err = |what: &str, e: &dyn std::fmt::Display| format!("saving checkpoint ({what}): {e}");
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(|e| err(&tmp.display().to_string(), &e))?;
-    save_native(&tmp, &Checkpoint::from_model(model), tokenizer_bin, bos_eos.0, bos_eos.1)
-        .map_err(|e| err("model", &e))?;
+    // values on a GPU are read back once here; the run keeps training on the device
+    let weights = model.weights_on_cpu().map_err(|e| err("model", &e))?;
+    let checkpoint = Checkpoint { config: model.config.clone(), weights };
+    save_native(&tmp, &checkpoint, tokenizer_bin, bos_eos.0, bos_eos.1).map_err(|e| err("model", &e))?;
     let mut moments = BTreeMap::new();
     for ((p, m), v) in optimizer.params().iter().zip(&optimizer.state().m).zip(&optimizer.state().v) {
         let name = p.name().expect("parameters are named");
-        moments.insert(format!("m.{name}"), m.clone());
-        moments.insert(format!("v.{name}"), v.clone());
+        let host = |t: &llamaforge_engine::Tensor| t.to_device(llamaforge_engine::Device::Cpu);
+        moments.insert(format!("m.{name}"), host(m).map_err(|e| err("optimizer", &e))?);
+        moments.insert(format!("v.{name}"), host(v).map_err(|e| err("optimizer", &e))?);
     }
     let meta = [("step".to_string(), optimizer.state().step.to_string())].into_iter().collect();
     safetensors_io::write_f32_tensors(&tmp.join(OPTIMIZER_FILE), &moments, Some(meta))

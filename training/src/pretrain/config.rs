@@ -50,6 +50,8 @@ pub struct PretrainConfig {
     pub seed: u64,
     /// Tokens of the sample story printed at the end (0: none).
     pub sample_tokens: usize,
+    /// Where the model trains: `cpu`, `gpu`, `gpu:N` or `auto` (GPU when one opens).
+    pub device: String,
 }
 
 impl Default for PretrainConfig {
@@ -76,6 +78,7 @@ impl Default for PretrainConfig {
             checkpoint_every: 100,
             seed: 1337,
             sample_tokens: 200,
+            device: "cpu".into(),
         }
     }
 }
@@ -111,6 +114,7 @@ impl PretrainConfig {
         if !(0.0..=1.0).contains(&self.final_lr_fraction) {
             return Err(format!("config field `final_lr_fraction` must be in [0, 1], got {}", self.final_lr_fraction));
         }
+        self.device.parse::<llamaforge_engine::DeviceSpec>().map_err(|e| format!("config field `device`: {e}"))?;
         Ok(())
     }
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use llamaforge_autograd::no_grad;
-use llamaforge_engine::Tensor;
+use llamaforge_engine::{select_device, DeviceSpec, Tensor};
 use llamaforge_model::generate::{generate, GenerateOptions, InferenceModel, Sampling};
 use llamaforge_model::loss::IGNORE_INDEX;
 use llamaforge_model::tokenizer::{Tokenizer, TrainOptions};
@@ -58,7 +58,10 @@ fn split_window_batch(w: &Windows) -> (Tensor, Tensor) {
     (Tensor::from_vec(inputs, &[b, t]), Tensor::from_vec(targets, &[b * t]))
 }
 
-/// Mean next-token loss of `model` on `w` (a Var, so it can be backpropagated).
+/// Mean next-token loss of `model` on `w` (a Var, so it can be backpropagated). The ids
+/// stay on the host even when the model is on a GPU: the GPU's index and cross-entropy
+/// kernels take host ids (range-checked there) and upload them with their launch, so ids
+/// already on the device would only be read back.
 fn batch_loss(model: &Llama, w: &Windows) -> llamaforge_autograd::Var {
     let (inputs, targets) = split_window_batch(w);
     let logits = model.forward(&inputs); // [B, T, V]
@@ -147,9 +150,14 @@ pub fn pretrain(config: &PretrainConfig, options: &RunOptions, log: &dyn Fn(&str
         Some(validation_windows(&val, config.seq_len, config.val_windows).map_err(|e| e.to_string())?)
     };
 
-    // model and optimizer (fresh or resumed)
+    // model and optimizer (fresh or resumed), on the configured device
+    let spec: DeviceSpec = config.device.parse()?;
+    let selected = select_device(spec).map_err(|e| format!("--device {}: {e}", config.device))?;
+    log(&selected.description);
+    let device = selected.device;
     let (model, mut optimizer, start_step) = if options.resume {
         let r = load_checkpoint(run)?;
+        r.model.to_device(device).map_err(|e| e.to_string())?;
         let mut opt = AdamW::new(r.model.parameters(), config.adamw);
         opt.set_state(r.optimizer_state)?;
         log(&format!("resumed {} at step {}", run.display(), r.state.step));
@@ -159,6 +167,7 @@ pub fn pretrain(config: &PretrainConfig, options: &RunOptions, log: &dyn Fn(&str
         model_config.vocab_size = tok.vocab_size();
         model_config.max_seq_len = model_config.max_seq_len.max(config.seq_len);
         let model = Llama::new_random(&model_config, config.seed).map_err(|e| e.to_string())?;
+        model.to_device(device).map_err(|e| e.to_string())?;
         let opt = AdamW::new(model.parameters(), config.adamw);
         (model, opt, 0)
     };
@@ -295,7 +304,9 @@ pub fn pretrain(config: &PretrainConfig, options: &RunOptions, log: &dyn Fn(&str
     let steps_run = summary.losses.len() as f64;
     summary.tokens_per_s = steps_run * tokens_per_step / started.elapsed().as_secs_f64().max(1e-9);
     if summary.steps_done == config.steps && config.sample_tokens > 0 {
-        let infer = InferenceModel::from_llama(&model);
+        // the sample uses the CPU inference path (weights read back once if on a GPU)
+        let weights = model.weights_on_cpu().map_err(|e| e.to_string())?;
+        let infer = InferenceModel::from_weights(&model.config, &weights).map_err(|e| e.to_string())?;
         let options = GenerateOptions {
             max_new_tokens: config.sample_tokens.min(model.config.max_seq_len - 1),
             sampling: Sampling::from_temperature(0.8, 0.9),
