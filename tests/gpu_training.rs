@@ -171,3 +171,27 @@ fn training_on_the_gpu_does_not_grow_the_buffer_pool() {
     assert!(end.allocated_bytes <= warm.allocated_bytes, "pool grew from {warm:?} to {end:?}");
     assert!(end.buffers <= warm.buffers, "buffer count grew from {warm:?} to {end:?}");
 }
+
+#[test]
+fn the_chunked_lm_head_loss_matches_on_the_gpu() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(gpu) = gpu_or_skip("the_chunked_lm_head_loss_matches_on_the_gpu") else { return };
+    let (n, c, v) = (23, 8, 13);
+    let targets: Vec<u32> = (0..n as u32).map(|i| if i % 5 == 2 { IGNORE_INDEX } else { (i * 3) % v as u32 }).collect();
+    let targets = Tensor::from_vec(targets, &[n]);
+    let h = Tensor::randn(&[n, c], 1.0, llamaforge_engine::DType::F32, 1);
+    let w = Tensor::randn(&[v, c], 1.0, llamaforge_engine::DType::F32, 2);
+    let run = |device: Device, max_logits: usize| {
+        let hv = llamaforge_autograd::Var::leaf(h.to_device(device).unwrap());
+        let wv = llamaforge_autograd::Var::leaf(w.to_device(device).unwrap());
+        let loss = llamaforge_model::loss::lm_head_loss(&hv, &wv, &targets, max_logits);
+        loss.backward();
+        (loss.value().to_scalar(), hv.grad().unwrap().to_vec_f64(), wv.grad().unwrap().to_vec_f64())
+    };
+    let cpu = run(Device::Cpu, usize::MAX);
+    let chunked = run(gpu, 4 * v); // 4 rows per chunk: 6 chunks, the last one short
+    assert!((cpu.0 - chunked.0).abs() <= 1e-5, "loss {} vs {}", chunked.0, cpu.0);
+    for (a, b) in chunked.1.iter().zip(&cpu.1).chain(chunked.2.iter().zip(&cpu.2)) {
+        assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0), "gradient {a} vs {b}");
+    }
+}

@@ -41,3 +41,49 @@ pub fn token_log_probs(logits: &Var, ids: &Tensor) -> Var {
     let next = ids.narrow(1, 1, t - 1).contiguous(); // [B, T-1]
     logits.narrow(1, 0, t - 1).log_softmax().gather(&next).reshape(&[b, t - 1])
 }
+
+/// On a GPU, at most this many logits (64 MiB of f32) exist at once in [`lm_head_loss`]:
+/// a `[B·T, V]` logits tensor of the 15M preset at batch 128×256 would be 4.2 GB, more than
+/// any GPU storage binding holds (128 MiB on some drivers, under 4 GiB on all).
+pub const LM_HEAD_CHUNK_ELEMS: usize = 1 << 24;
+
+/// The `max_logits` of [`lm_head_loss`] for a model on `device`: unlimited on the CPU
+/// (chunking measured no faster there and the whole logits fit in memory), and
+/// [`LM_HEAD_CHUNK_ELEMS`] on a GPU.
+pub fn lm_head_chunk_for(device: llamaforge_engine::Device) -> usize {
+    match device {
+        llamaforge_engine::Device::Cpu => usize::MAX,
+        _ => LM_HEAD_CHUNK_ELEMS,
+    }
+}
+
+/// Mean next-token cross-entropy of the LM head `weight` `[V, C]` applied to final hidden
+/// states `hidden` `[N, C]`, against u32 `targets` `[N]` (skipping [`IGNORE_INDEX`]).
+/// The rows are processed in chunks of at most `max_logits / V` rows, each chunk's mean
+/// weighted by its share of the counted targets, so the result (and its gradient) equals
+/// `linear(hidden, weight).cross_entropy(targets)` without ever materializing all
+/// `[N, V]` logits.
+pub fn lm_head_loss(hidden: &Var, weight: &Var, targets: &Tensor, max_logits: usize) -> Var {
+    let (n, v) = (hidden.shape()[0], weight.shape()[0]);
+    let total = Tensor::count_not_ignored(targets, IGNORE_INDEX);
+    if n.saturating_mul(v) <= max_logits || total == 0 {
+        return crate::layers::linear(hidden, weight).cross_entropy(targets, IGNORE_INDEX);
+    }
+    let rows = (max_logits / v).max(1);
+    let mut loss: Option<Var> = None;
+    for start in (0..n).step_by(rows) {
+        let len = rows.min(n - start);
+        let chunk_targets = targets.narrow(0, start, len).contiguous();
+        let counted = Tensor::count_not_ignored(&chunk_targets, IGNORE_INDEX);
+        if counted == 0 {
+            continue;
+        }
+        let logits = crate::layers::linear(&hidden.narrow(0, start, len), weight); // [len, V]
+        let part = logits.cross_entropy(&chunk_targets, IGNORE_INDEX).scale(counted as f64 / total as f64);
+        loss = Some(match loss {
+            Some(acc) => acc.add(&part),
+            None => part,
+        });
+    }
+    loss.expect("total > 0, so some chunk counted")
+}

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use llamaforge_engine::{gpu_memory, sync_device, Device, Tensor};
-use llamaforge_model::loss::IGNORE_INDEX;
+use llamaforge_model::loss::{lm_head_chunk_for, lm_head_loss};
 use llamaforge_model::{preset, Llama};
 use llamaforge_training::optim::{clip_scale, global_grad_norm, AdamW, AdamWConfig};
 use rand::{Rng, SeedableRng};
@@ -54,10 +54,14 @@ pub fn run(args: BenchTrainArgs) -> anyhow::Result<()> {
         let inputs: Vec<u32> = ids.chunks(t + 1).flat_map(|r| r[..t].to_vec()).collect();
         let targets: Vec<u32> = ids.chunks(t + 1).flat_map(|r| r[1..].to_vec()).collect();
         let start = Instant::now();
-        let logits = model.forward(&Tensor::from_vec(inputs, &[b, t]));
-        let loss = logits
-            .reshape(&[b * t, config.vocab_size])
-            .cross_entropy(&Tensor::from_vec(targets, &[b * t]), IGNORE_INDEX);
+        // the LM head and loss go in row chunks, as in pretraining (no [B·T, V] logits)
+        let hidden = model.hidden_states(&Tensor::from_vec(inputs, &[b, t])).reshape(&[b * t, config.dim]);
+        let loss = lm_head_loss(
+            &hidden,
+            model.output_weight(),
+            &Tensor::from_vec(targets, &[b * t]),
+            lm_head_chunk_for(device),
+        );
         loss.backward();
         let norm = global_grad_norm(opt.params());
         opt.step(1e-4, clip_scale(norm, 1.0));

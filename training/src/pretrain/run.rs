@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use llamaforge_autograd::no_grad;
 use llamaforge_engine::{select_device, DeviceSpec, Tensor};
 use llamaforge_model::generate::{generate, GenerateOptions, InferenceModel, Sampling};
-use llamaforge_model::loss::IGNORE_INDEX;
+use llamaforge_model::loss::{lm_head_chunk_for, lm_head_loss};
 use llamaforge_model::tokenizer::{Tokenizer, TrainOptions};
 use llamaforge_model::{preset, Llama};
 
@@ -64,9 +64,8 @@ fn split_window_batch(w: &Windows) -> (Tensor, Tensor) {
 /// already on the device would only be read back.
 fn batch_loss(model: &Llama, w: &Windows) -> llamaforge_autograd::Var {
     let (inputs, targets) = split_window_batch(w);
-    let logits = model.forward(&inputs); // [B, T, V]
-    let v = model.config.vocab_size;
-    logits.reshape(&[w.batch * w.seq, v]).cross_entropy(&targets, IGNORE_INDEX)
+    let hidden = model.hidden_states(&inputs).reshape(&[w.batch * w.seq, model.config.dim]); // [B·T, C]
+    lm_head_loss(&hidden, model.output_weight(), &targets, lm_head_chunk_for(model.device()))
 }
 
 /// Validation loss over fixed windows, in chunks of `chunk` windows, without gradients.
@@ -290,6 +289,8 @@ pub fn pretrain(config: &PretrainConfig, options: &RunOptions, log: &dyn Fn(&str
             }
         }
         let stop = interrupted.load(Ordering::SeqCst);
+        summary.tokens_per_s =
+            summary.losses.len() as f64 * tokens_per_step / started.elapsed().as_secs_f64().max(1e-9);
         if done % config.checkpoint_every == 0 || done == end || stop {
             save_checkpoint(run, &model, &optimizer, &state, &tokenizer_bin, bos_eos)?;
         }
@@ -301,8 +302,6 @@ pub fn pretrain(config: &PretrainConfig, options: &RunOptions, log: &dyn Fn(&str
         }
     }
     bar.finish();
-    let steps_run = summary.losses.len() as f64;
-    summary.tokens_per_s = steps_run * tokens_per_step / started.elapsed().as_secs_f64().max(1e-9);
     if summary.steps_done == config.steps && config.sample_tokens > 0 {
         // the sample uses the CPU inference path (weights read back once if on a GPU)
         let weights = model.weights_on_cpu().map_err(|e| e.to_string())?;
