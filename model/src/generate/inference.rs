@@ -2,10 +2,10 @@
 //! preallocated KV cache and scratch space reused for every token — no autograd graph, no
 //! allocation per token. Mirrors `Llama::forward` (same weights, same interleaved RoPE).
 
-use super::kernels::{dot, rms_norm, softmax, swiglu};
+use rayon::prelude::*;
+
+use super::kernels::{dot, matvec, rms_norm, softmax, swiglu};
 use super::kv_cache::KvCache;
-use super::matvec::{matvec, Residency};
-use super::parallel::parallel_for;
 use crate::config::Config;
 use crate::error::{ModelError, Result};
 use crate::llama::Llama;
@@ -154,7 +154,7 @@ impl InferenceModel {
         for (l, layer) in self.layers.iter().enumerate() {
             // attention: x += Wo · attend(rope(Wq·n), cache ∪ rope(Wk·n), cache ∪ Wv·n)
             rms_norm(&s.x, &layer.attn_norm, eps, &mut s.normed);
-            matvec(&layer.wqkv, &s.normed, &mut s.qkv, Residency::Keep);
+            matvec(&layer.wqkv, &s.normed, &mut s.qkv);
             let (q, kv) = s.qkv.split_at_mut(q_dim);
             let (k, v) = kv.split_at_mut(kv_dim);
             self.rope(q, pos);
@@ -163,21 +163,21 @@ impl InferenceModel {
             k_slot.copy_from_slice(k);
             v_slot.copy_from_slice(v);
             self.attend(l, pos, q, &s.cache, &mut s.scores, &mut s.attn_out);
-            matvec(&layer.wo, &s.attn_out, &mut s.sublayer_out, Residency::Keep);
+            matvec(&layer.wo, &s.attn_out, &mut s.sublayer_out);
             s.x.iter_mut().zip(&s.sublayer_out).for_each(|(x, o)| *x += o);
 
             // SwiGLU: x += W_down · (silu(W_gate·n) · W_up·n)
             rms_norm(&s.x, &layer.ffn_norm, eps, &mut s.normed);
-            matvec(&layer.w_gate_up, &s.normed, &mut s.gate_up, Residency::Keep);
+            matvec(&layer.w_gate_up, &s.normed, &mut s.gate_up);
             let (gate, up) = s.gate_up.split_at_mut(c.hidden_dim);
             swiglu(gate, up);
-            matvec(&layer.w_down, gate, &mut s.sublayer_out, Residency::Keep);
+            matvec(&layer.w_down, gate, &mut s.sublayer_out);
             s.x.iter_mut().zip(&s.sublayer_out).for_each(|(x, o)| *x += o);
         }
         s.cache.advance();
 
         rms_norm(&s.x, &self.final_norm, eps, &mut s.normed);
-        matvec(self.lm_head.as_deref().unwrap_or(&self.embed), &s.normed, &mut s.logits, Residency::Stream);
+        matvec(self.lm_head.as_deref().unwrap_or(&self.embed), &s.normed, &mut s.logits);
         Ok(&s.logits)
     }
 
@@ -201,8 +201,7 @@ impl InferenceModel {
         let (d, kv_dim, group) = (c.head_dim(), c.kv_dim(), c.n_heads / c.n_kv_heads);
         let (keys, values) = cache.layer(layer);
         let scale = 1.0 / (d as f32).sqrt();
-        let max_seq_len = c.max_seq_len;
-        let head = |h: usize, out_h: &mut [f32], scores_h: &mut [f32]| {
+        let head = |(h, (out_h, scores_h)): (usize, (&mut [f32], &mut [f32]))| {
             let kv_off = (h / group) * d;
             let q_h = &q[h * d..(h + 1) * d];
             let scores_h = &mut scores_h[..=pos];
@@ -216,72 +215,11 @@ impl InferenceModel {
                 out_h.iter_mut().zip(v).for_each(|(o, &v)| *o += w * v);
             }
         };
-        // heads in parallel only once the cache is long enough to pay for the fork/join
-        if (pos + 1) * d * c.n_heads < 1 << 15 {
-            for (h, (out_h, scores_h)) in out.chunks_mut(d).zip(scores.chunks_mut(max_seq_len)).enumerate() {
-                head(h, out_h, scores_h);
-            }
-            return;
-        }
-        let (out_ptr, scores_ptr) = (HeadsOut(out.as_mut_ptr()), HeadsOut(scores.as_mut_ptr()));
-        parallel_for(c.n_heads, 1, &|heads| {
-            for h in heads {
-                // SAFETY: `parallel_for` hands out each head once; head h owns
-                // out[h·D..(h+1)·D] and scores[h·S..(h+1)·S].
-                let (out_h, scores_h) = unsafe {
-                    (
-                        std::slice::from_raw_parts_mut(out_ptr.at(h * d), d),
-                        std::slice::from_raw_parts_mut(scores_ptr.at(h * max_seq_len), max_seq_len),
-                    )
-                };
-                head(h, out_h, scores_h);
-            }
-        });
-    }
-}
-
-/// `*mut f32` that may cross threads: each head writes its own disjoint slices.
-#[derive(Clone, Copy)]
-struct HeadsOut(*mut f32);
-
-impl HeadsOut {
-    /// The element at `offset` (a method, so closures capture the whole `Sync` wrapper).
-    fn at(self, offset: usize) -> *mut f32 {
-        self.0.wrapping_add(offset)
-    }
-}
-
-// SAFETY: used only by `attend`, whose heads write disjoint ranges.
-unsafe impl Sync for HeadsOut {}
-unsafe impl Send for HeadsOut {}
-
-#[cfg(test)]
-mod tests {
-    use llamaforge_engine::Tensor;
-
-    use super::*;
-    use crate::presets::preset;
-
-    /// The 15M shape cut to one layer and a 4096-word vocabulary (a 1.2M-weight
-    /// classifier) with a 160-position context: the classifier matvec and, past position
-    /// ~113, the attention heads run in parallel, unlike the tiny preset of
-    /// `tests/generation.rs`.
-    #[test]
-    fn cached_steps_in_parallel_match_the_full_forward() {
-        let mut config = preset("15M").unwrap();
-        config.n_layers = 1;
-        config.vocab_size = 4096;
-        config.max_seq_len = 160;
-        let model = Llama::new_random(&config, 5).unwrap();
-        let ids: Vec<u32> = (0..160).map(|i| (i * 37 % 4096) as u32).collect();
-        let logits = model.forward(&Tensor::from_vec(ids.clone(), &[1, ids.len()])).value().to_vec::<f32>();
-        let fast = InferenceModel::from_llama(&model);
-        let mut state = fast.new_state();
-        let v = config.vocab_size;
-        for (t, &id) in ids.iter().enumerate() {
-            let step = fast.step(&mut state, id).unwrap();
-            let worst = step.iter().zip(&logits[t * v..(t + 1) * v]).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
-            assert!(worst < 1e-4, "position {t}: max abs diff {worst}");
+        // parallel heads only pay off once the cache is long
+        if (pos + 1) * d * c.n_heads >= 1 << 15 {
+            out.par_chunks_mut(d).zip(scores.par_chunks_mut(c.max_seq_len)).enumerate().for_each(head);
+        } else {
+            out.chunks_mut(d).zip(scores.chunks_mut(c.max_seq_len)).enumerate().for_each(head);
         }
     }
 }

@@ -1,14 +1,11 @@
 //! Generation without autograd: a KV-cached single-token inference path on plain f32
-//! buffers (`inference.rs`, `matvec.rs`, `kernels.rs`,
-//! `kv_cache.rs`), sampling (`sampler.rs`),
+//! buffers (`inference.rs`, `kernels.rs`, `kv_cache.rs`), sampling (`sampler.rs`),
 //! batched generation (`generation.rs`) and scoring of given continuations (`score.rs`).
 
 mod generation;
 mod inference;
 pub mod kernels;
 mod kv_cache;
-pub mod matvec;
-mod parallel;
 mod sampler;
 mod score;
 

@@ -1,18 +1,7 @@
 //! Choosing the next token from logits: greedy, temperature, nucleus (top-p), seeded.
 
-use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-
-use super::parallel::parallel_for;
-
-/// Chunks of `log_prob`'s sum of exponentials.
-const LSE_CHUNKS: usize = 8;
-
-/// Vocabulary size from which `log_prob` sums in parallel.
-const LSE_PARALLEL_MIN: usize = 4096;
 
 /// How the next token is picked.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -123,44 +112,9 @@ fn sample_from(probs: &[f32], r: f32) -> u32 {
     probs.len() as u32 - 1
 }
 
-/// `log softmax(logits)[token]` at temperature 1 (accumulated in f64). The f64 `exp` over
-/// a 32000-word vocabulary costs ~10% of a 15M token, so large vocabularies are summed in
-/// fixed chunks in parallel; the partial sums are added in chunk order, so the
-/// result does not depend on which thread summed what.
+/// `log softmax(logits)[token]` at temperature 1 (accumulated in f64).
 pub fn log_prob(logits: &[f32], token: u32) -> f32 {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
-    let chunk = logits.len().div_ceil(LSE_CHUNKS).max(1);
-    let partials: [AtomicU64; LSE_CHUNKS] = Default::default();
-    let sum_chunks = |chunks: Range<usize>| {
-        for c in chunks {
-            let part = &logits[(c * chunk).min(logits.len())..((c + 1) * chunk).min(logits.len())];
-            let sum: f64 = part.iter().map(|&l| (l as f64 - max).exp()).sum();
-            partials[c].store(sum.to_bits(), Ordering::Relaxed);
-        }
-    };
-    if logits.len() >= LSE_PARALLEL_MIN {
-        parallel_for(LSE_CHUNKS, 1, &sum_chunks);
-    } else {
-        sum_chunks(0..LSE_CHUNKS);
-    }
-    let sum: f64 = partials.iter().map(|p| f64::from_bits(p.load(Ordering::Relaxed))).sum();
+    let sum: f64 = logits.iter().map(|&l| (l as f64 - max).exp()).sum();
     (logits[token as usize] as f64 - max - sum.ln()) as f32
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn log_prob_of_a_large_vocabulary_matches_the_plain_sum() {
-        let logits: Vec<f32> = (0..32000).map(|i| ((i * 7919) % 1000) as f32 * 0.01 - 5.0).collect();
-        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
-        let sum: f64 = logits.iter().map(|&l| (l as f64 - max).exp()).sum();
-        for token in [0u32, 1234, 31999] {
-            let expected = (logits[token as usize] as f64 - max - sum.ln()) as f32;
-            for _ in 0..10 {
-                assert!((log_prob(&logits, token) - expected).abs() <= 1e-6, "token {token}");
-            }
-        }
-    }
 }
