@@ -4,11 +4,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use llamaforge_engine::Device;
-use llamaforge_model::generate::{generate, FinishReason, GenerateOptions, InferenceModel, Sampling};
-use llamaforge_model::Llama;
+use llamaforge_model::generate::{GenerateOptions, Sampling};
 
-use super::gpu_generate::generate_full_forward;
+use super::engine::Engine;
 use super::model_io::{load_checkpoint, load_tokenizer_for};
 
 /// `--device` of generate and chat: the GPU path has no KV cache yet.
@@ -46,14 +44,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     let checkpoint = load_checkpoint(&args.model)?;
     let tokenizer = load_tokenizer_for(&args.model, args.tokenizer.as_deref())?;
     let device = super::device::open_device(&args.device)?;
-    // CPU: the KV-cached inference model; GPU: the training model moved to the device
-    let engine = if device == Device::Cpu {
-        Engine::Cpu(InferenceModel::from_weights(&checkpoint.config, &checkpoint.weights)?)
-    } else {
-        let model = checkpoint.into_model()?;
-        model.to_device(device)?;
-        Engine::Gpu(model)
-    };
+    let engine = Engine::open(checkpoint, device)?;
     let prompt = if args.prompt.is_empty() { vec![tokenizer.bos()] } else { tokenizer.encode_with_bos(&args.prompt) };
     let options = GenerateOptions {
         max_new_tokens: args.max_tokens,
@@ -84,23 +75,4 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         finish
     );
     Ok(())
-}
-
-/// The model generation runs on.
-enum Engine {
-    Cpu(InferenceModel),
-    Gpu(Llama),
-}
-
-impl Engine {
-    /// Sampled ids (a stop token included) and why generation ended.
-    fn generate(&self, prompt: &[u32], options: &GenerateOptions) -> anyhow::Result<(Vec<u32>, FinishReason)> {
-        match self {
-            Engine::Cpu(model) => {
-                let out = generate(model, &[prompt.to_vec()], options)?.remove(0);
-                Ok((out.tokens, out.finish))
-            }
-            Engine::Gpu(model) => Ok(generate_full_forward(model, prompt, options)),
-        }
-    }
 }

@@ -8,6 +8,7 @@ pub mod chat;
 pub mod convert;
 pub mod device;
 pub mod devices;
+pub mod engine;
 pub mod forward;
 pub mod generate;
 pub mod gpu_generate;
