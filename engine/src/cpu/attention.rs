@@ -90,6 +90,34 @@ fn visible(i: usize, dims: &AttnDims, causal: bool) -> usize {
     }
 }
 
+/// `scale · Q Kᵀ` `[rows, nk]` for `rows` queries of one head starting at `q_off` against
+/// the first `nk` keys of the kv head starting at `kv_off`, read through strides.
+#[allow(clippy::too_many_arguments)]
+fn block_scores<T: AttnElem>(
+    q: &[T],
+    k: &[T],
+    q_off: usize,
+    kv_off: usize,
+    rows: usize,
+    nk: usize,
+    dims: &AttnDims,
+    scale: T,
+) -> Vec<T> {
+    let (rs_q, rs_kv) = ((dims.h * dims.d) as isize, (dims.kv * dims.d) as isize);
+    let mut s = vec![T::zero(); rows * nk];
+    T::gemm(
+        rows,
+        dims.d,
+        nk,
+        scale,
+        (&q[q_off..], rs_q, 1),
+        (&k[kv_off..], 1, rs_kv),
+        T::zero(),
+        (&mut s, nk as isize),
+    );
+    s
+}
+
 /// Forward: returns `(out [B, Tq, H, D], lse [B, H, Tq])`.
 pub fn attention<T: AttnElem>(q: &[T], k: &[T], v: &[T], dims: AttnDims, causal: bool, scale: f64) -> (Vec<T>, Vec<T>) {
     let AttnDims { b, tq, tk, h, kv, d } = dims;
@@ -108,19 +136,8 @@ pub fn attention<T: AttnElem>(q: &[T], k: &[T], v: &[T], dims: AttnDims, causal:
             let nk = visible(r1 - 1, &dims, causal);
             let q_off = ((bi * tq + r0) * h + hi) * d;
             let kv_off = (bi * tk * kv + g) * d;
-            let (rs_q, rs_kv) = ((h * d) as isize, (kv * d) as isize);
-            // scores S = scale · Q Kᵀ : [rows, nk]
-            let mut s = vec![T::zero(); rows * nk];
-            T::gemm(
-                rows,
-                d,
-                nk,
-                scale,
-                (&q[q_off..], rs_q, 1),
-                (&k[kv_off..], 1, rs_kv),
-                T::zero(),
-                (&mut s, nk as isize),
-            );
+            let rs_kv = (kv * d) as isize;
+            let mut s = block_scores(q, k, q_off, kv_off, rows, nk, &dims, scale); // [rows, nk]
             let mut lse = vec![T::zero(); rows];
             for (r, row) in s.chunks_mut(nk).enumerate() {
                 let n = visible(r0 + r, &dims, causal);
@@ -203,17 +220,7 @@ pub fn attention_backward<T: AttnElem>(
                     let nk = visible(r1 - 1, &dims, causal);
                     let q_off = ((bi * tq + r0) * h + hi) * d;
                     // P = exp(scale · Q Kᵀ − lse), masked
-                    let mut p = vec![T::zero(); rows * nk];
-                    T::gemm(
-                        rows,
-                        d,
-                        nk,
-                        scale_t,
-                        (&q[q_off..], rs_q, 1),
-                        (&k[kv_off..], 1, rs_kv),
-                        T::zero(),
-                        (&mut p, nk as isize),
-                    );
+                    let mut p = block_scores(q, k, q_off, kv_off, rows, nk, &dims, scale_t);
                     for (r, row) in p.chunks_mut(nk).enumerate() {
                         let n = visible(r0 + r, &dims, causal);
                         let l = lse[(bi * h + hi) * tq + r0 + r];
