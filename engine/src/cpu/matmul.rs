@@ -1,5 +1,7 @@
 //! Batched GEMM through matrixmultiply, with transposes expressed as strides (no copies).
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use crate::{DType, Layout};
@@ -22,10 +24,14 @@ pub fn matmul<T: GemmElem>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> Vec<T>
     let (m, k, n) = (la.shape()[rank - 2], la.shape()[rank - 1], lb.shape()[rank - 1]);
     let batch_shape = &la.shape()[..rank - 2];
     let batch: usize = batch_shape.iter().product();
-    let mut out = vec![T::default(); batch * m * n];
     if m * n == 0 {
-        return out;
+        return Vec::new();
     }
+    // The output is not zero-filled: matrixmultiply with β = 0 writes every element of C
+    // without reading it (its documented contract, k == 0 included), and a zero-fill of
+    // the logits alone was a 131 MB single-threaded memset per training step.
+    let total = batch * m * n;
+    let mut out: Vec<T> = Vec::with_capacity(total);
     let offset_of = |layout: &Layout, mut i: usize| {
         let mut off = layout.offset();
         for d in (0..rank - 2).rev() {
@@ -37,7 +43,8 @@ pub fn matmul<T: GemmElem>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> Vec<T>
     let (rsa, csa) = (la.strides()[rank - 2] as isize, la.strides()[rank - 1] as isize);
     let (rsb, csb) = (lb.strides()[rank - 2] as isize, lb.strides()[rank - 1] as isize);
     let dims = GemmDims { m, k, n };
-    let one = |(i, c): (usize, &mut [T])| {
+    let spare = &mut out.spare_capacity_mut()[..total];
+    let one = |(i, c): (usize, &mut [MaybeUninit<T>])| {
         let (oa, ob) = (offset_of(la, i), offset_of(lb, i));
         T::gemm(dims, &a[oa..], rsa, csa, &b[ob..], rsb, csb, c);
     };
@@ -47,13 +54,17 @@ pub fn matmul<T: GemmElem>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> Vec<T>
     // products: each one split by rows of C across the pool.
     let threads = rayon::current_num_threads();
     if batch >= threads && batch > 1 {
-        out.par_chunks_mut(m * n).enumerate().for_each(one);
+        spare.par_chunks_mut(m * n).enumerate().for_each(one);
     } else {
-        for (i, c) in out.chunks_mut(m * n).enumerate() {
+        for (i, c) in spare.chunks_mut(m * n).enumerate() {
             let (oa, ob) = (offset_of(la, i), offset_of(lb, i));
             gemm_split_rows(dims, &a[oa..], rsa, csa, &b[ob..], rsb, csb, c, threads);
         }
     }
+    // SAFETY: `spare` is the first `total` slots of the capacity, split into `batch`
+    // products of m·n slots, and each product's slots (split by rows or not) were passed to
+    // a GEMM with β = 0, which writes all of them.
+    unsafe { out.set_len(total) };
     out
 }
 
@@ -69,7 +80,7 @@ fn gemm_split_rows<T: GemmElem>(
     b: &[T],
     rsb: isize,
     csb: isize,
-    c: &mut [T],
+    c: &mut [MaybeUninit<T>],
     threads: usize,
 ) {
     if threads <= 1 || d.m * d.n * d.k < PAR_MIN_FLOPS || d.m < 16 * threads {
@@ -88,9 +99,19 @@ fn gemm_split_rows<T: GemmElem>(
 /// Element types matrixmultiply has kernels for.
 pub trait GemmElem: Copy + Default + Send + Sync {
     const DTYPE: DType;
-    /// `c = a · b` for one problem; `c` is contiguous `[m, n]`.
+    /// `c = a · b` for one problem; `c` is contiguous `[m, n]`, possibly uninitialized: it is
+    /// written (β = 0), never read.
     #[allow(clippy::too_many_arguments)]
-    fn gemm(d: GemmDims, a: &[Self], rsa: isize, csa: isize, b: &[Self], rsb: isize, csb: isize, c: &mut [Self]);
+    fn gemm(
+        d: GemmDims,
+        a: &[Self],
+        rsa: isize,
+        csa: isize,
+        b: &[Self],
+        rsb: isize,
+        csb: isize,
+        c: &mut [MaybeUninit<Self>],
+    );
 }
 
 /// The furthest element a strided `[rows, cols]` matrix touches, for bounds checking.
@@ -114,14 +135,17 @@ macro_rules! impl_gemm {
                 b: &[Self],
                 rsb: isize,
                 csb: isize,
-                c: &mut [Self],
+                c: &mut [MaybeUninit<Self>],
             ) {
                 assert!(a.len() >= extent(d.m, d.k, rsa, csa) && b.len() >= extent(d.k, d.n, rsb, csb));
                 assert!(c.len() >= d.m * d.n);
                 // SAFETY: the asserts above prove every element matrixmultiply reads through
                 // (ptr, row stride, col stride) lies inside `a` / `b`, and that `c` holds the
                 // contiguous m×n output it writes; strides are non-negative and `c` does not
-                // alias `a` or `b` (it is a separate &mut borrow).
+                // alias `a` or `b` (it is a separate &mut borrow). With β = 0 matrixmultiply
+                // writes C without reading it ("If β is zero, then C does not need to be
+                // initialized"), so an uninitialized `c` is fine; `MaybeUninit<f32/f64>` has
+                // the layout of `f32/f64`, so the pointer cast is valid.
                 unsafe {
                     $f(
                         d.m,
@@ -135,7 +159,7 @@ macro_rules! impl_gemm {
                         rsb,
                         csb,
                         0.0,
-                        c.as_mut_ptr(),
+                        c.as_mut_ptr().cast::<Self>(),
                         d.n as isize,
                         1,
                     );
