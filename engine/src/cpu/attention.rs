@@ -10,6 +10,8 @@
 
 use rayon::prelude::*;
 
+use super::exp::exp_f32_with;
+use super::simd::{as_f32_mut, simd_kernel, LANES};
 use crate::Float;
 
 /// Query rows per block: big enough for efficient GEMMs, small enough that a block's
@@ -80,6 +82,40 @@ macro_rules! impl_attn_elem {
 impl_attn_elem!(f32, matrixmultiply::sgemm);
 impl_attn_elem!(f64, matrixmultiply::dgemm);
 
+/// `row[i] = e^(row[i] − shift)` in place; returns the sum. f32 rows use the vectorized
+/// exp (libm's `expf` is a call per element, and this is the inner loop of attention).
+fn exp_shifted_in_place<T: Float>(row: &mut [T], shift: T) -> T {
+    if let Some(row) = as_f32_mut(row) {
+        let shift = shift.to_f32().unwrap_or(f32::NAN);
+        return T::from_f64_lossy(f64::from(exp_shifted_f32(row, shift)));
+    }
+    let mut sum = T::zero();
+    for x in row.iter_mut() {
+        *x = (*x - shift).exp();
+        sum += *x;
+    }
+    sum
+}
+
+simd_kernel! {
+    fn exp_shifted_f32(row: &mut [f32], shift: f32) -> f32 {
+        let mut acc = [0.0f32; LANES];
+        let mut chunks = row.chunks_exact_mut(LANES);
+        for c in &mut chunks {
+            for (a, x) in acc.iter_mut().zip(c.iter_mut()) {
+                *x = exp_f32_with::<FMA>(*x - shift);
+                *a += *x;
+            }
+        }
+        let mut sum = 0.0;
+        for x in chunks.into_remainder() {
+            *x = exp_f32_with::<FMA>(*x - shift);
+            sum += *x;
+        }
+        acc.iter().sum::<f32>() + sum
+    }
+}
+
 /// Number of keys query `i` may see.
 #[inline]
 fn visible(i: usize, dims: &AttnDims, causal: bool) -> usize {
@@ -142,11 +178,7 @@ pub fn attention<T: AttnElem>(q: &[T], k: &[T], v: &[T], dims: AttnDims, causal:
             for (r, row) in s.chunks_mut(nk).enumerate() {
                 let n = visible(r0 + r, &dims, causal);
                 let max = row[..n].iter().fold(T::neg_infinity(), |m, &x| m.max(x));
-                let mut sum = T::zero();
-                for x in row[..n].iter_mut() {
-                    *x = (*x - max).exp();
-                    sum += *x;
-                }
+                let sum = exp_shifted_in_place(&mut row[..n], max);
                 let inv = T::one() / sum;
                 row[..n].iter_mut().for_each(|x| *x *= inv);
                 row[n..].iter_mut().for_each(|x| *x = T::zero());
@@ -224,7 +256,7 @@ pub fn attention_backward<T: AttnElem>(
                     for (r, row) in p.chunks_mut(nk).enumerate() {
                         let n = visible(r0 + r, &dims, causal);
                         let l = lse[(bi * h + hi) * tq + r0 + r];
-                        row[..n].iter_mut().for_each(|x| *x = (*x - l).exp());
+                        exp_shifted_in_place(&mut row[..n], l);
                         row[n..].iter_mut().for_each(|x| *x = T::zero());
                     }
                     // dV += Pᵀ dO
