@@ -11,6 +11,7 @@
 use rayon::prelude::*;
 
 use super::exp::exp_f32_with;
+use super::matmul::{GemmDims, GemmElem};
 use super::simd::{as_f32_mut, simd_kernel, LANES};
 use crate::Float;
 
@@ -28,59 +29,6 @@ pub struct AttnDims {
     pub kv: usize,
     pub d: usize,
 }
-
-/// GEMM with accumulation on strided operands (f32 → sgemm, f64 → dgemm).
-pub trait AttnElem: Float {
-    /// `c = alpha · a·b + beta · c`; `a` is `[m, k]`, `b` is `[k, n]`, `c` is `[m, n]`
-    /// with row stride `rsc`, all addressed through (row stride, col stride).
-    #[allow(clippy::too_many_arguments)]
-    fn gemm(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: Self,
-        a: (&[Self], isize, isize),
-        b: (&[Self], isize, isize),
-        beta: Self,
-        c: (&mut [Self], isize),
-    );
-}
-
-fn extent(rows: usize, cols: usize, rs: isize, cs: isize) -> usize {
-    if rows == 0 || cols == 0 {
-        0
-    } else {
-        (rows - 1) * rs as usize + (cols - 1) * cs as usize + 1
-    }
-}
-
-macro_rules! impl_attn_elem {
-    ($t:ty, $f:path) => {
-        impl AttnElem for $t {
-            fn gemm(
-                m: usize,
-                k: usize,
-                n: usize,
-                alpha: Self,
-                a: (&[Self], isize, isize),
-                b: (&[Self], isize, isize),
-                beta: Self,
-                c: (&mut [Self], isize),
-            ) {
-                assert!(a.0.len() >= extent(m, k, a.1, a.2) && b.0.len() >= extent(k, n, b.1, b.2));
-                assert!(c.0.len() >= extent(m, n, c.1, 1));
-                // SAFETY: the asserts prove every element matrixmultiply touches through
-                // (pointer, row stride, col stride) lies inside the given slices; strides are
-                // non-negative; `c` is a distinct &mut borrow, so it aliases neither input.
-                unsafe {
-                    $f(m, k, n, alpha, a.0.as_ptr(), a.1, a.2, b.0.as_ptr(), b.1, b.2, beta, c.0.as_mut_ptr(), c.1, 1)
-                }
-            }
-        }
-    };
-}
-impl_attn_elem!(f32, matrixmultiply::sgemm);
-impl_attn_elem!(f64, matrixmultiply::dgemm);
 
 /// `row[i] = e^(row[i] − shift)` in place; returns the sum. f32 rows use the vectorized
 /// exp (libm's `expf` is a call per element, and this is the inner loop of attention).
@@ -129,7 +77,7 @@ fn visible(i: usize, dims: &AttnDims, causal: bool) -> usize {
 /// `scale · Q Kᵀ` `[rows, nk]` for `rows` queries of one head starting at `q_off` against
 /// the first `nk` keys of the kv head starting at `kv_off`, read through strides.
 #[allow(clippy::too_many_arguments)]
-fn block_scores<T: AttnElem>(
+fn block_scores<T: GemmElem>(
     q: &[T],
     k: &[T],
     q_off: usize,
@@ -141,21 +89,20 @@ fn block_scores<T: AttnElem>(
 ) -> Vec<T> {
     let (rs_q, rs_kv) = ((dims.h * dims.d) as isize, (dims.kv * dims.d) as isize);
     let mut s = vec![T::zero(); rows * nk];
-    T::gemm(
-        rows,
-        dims.d,
-        nk,
+    T::gemm_acc(
+        GemmDims { m: rows, k: dims.d, n: nk },
         scale,
         (&q[q_off..], rs_q, 1),
         (&k[kv_off..], 1, rs_kv),
         T::zero(),
-        (&mut s, nk as isize),
+        &mut s,
+        nk as isize,
     );
     s
 }
 
 /// Forward: returns `(out [B, Tq, H, D], lse [B, H, Tq])`.
-pub fn attention<T: AttnElem>(q: &[T], k: &[T], v: &[T], dims: AttnDims, causal: bool, scale: f64) -> (Vec<T>, Vec<T>) {
+pub fn attention<T: GemmElem>(q: &[T], k: &[T], v: &[T], dims: AttnDims, causal: bool, scale: f64) -> (Vec<T>, Vec<T>) {
     let AttnDims { b, tq, tk, h, kv, d } = dims;
     let group = h / kv;
     let scale = T::from_f64_lossy(scale);
@@ -186,15 +133,14 @@ pub fn attention<T: AttnElem>(q: &[T], k: &[T], v: &[T], dims: AttnDims, causal:
             }
             // O = P V : [rows, d]
             let mut o = vec![T::zero(); rows * d];
-            T::gemm(
-                rows,
-                nk,
-                d,
+            T::gemm_acc(
+                GemmDims { m: rows, k: nk, n: d },
                 T::one(),
                 (&s, nk as isize, 1),
                 (&v[kv_off..], rs_kv, 1),
                 T::zero(),
-                (&mut o, d as isize),
+                &mut o,
+                d as isize,
             );
             (o, lse)
         })
@@ -221,7 +167,7 @@ pub fn attention<T: AttnElem>(q: &[T], k: &[T], v: &[T], dims: AttnDims, causal:
 /// `dQ = scale · dS K`, `dK = scale · dSᵀ Q`. One task per (batch, kv head) owns that kv
 /// head's dK and dV, so the H/KV query heads sharing it accumulate without races.
 #[allow(clippy::too_many_arguments)]
-pub fn attention_backward<T: AttnElem>(
+pub fn attention_backward<T: GemmElem>(
     q: &[T],
     k: &[T],
     v: &[T],
@@ -260,27 +206,25 @@ pub fn attention_backward<T: AttnElem>(
                         row[n..].iter_mut().for_each(|x| *x = T::zero());
                     }
                     // dV += Pᵀ dO
-                    T::gemm(
-                        nk,
-                        rows,
-                        d,
+                    T::gemm_acc(
+                        GemmDims { m: nk, k: rows, n: d },
                         T::one(),
                         (&p, 1, nk as isize),
                         (&dout[q_off..], rs_q, 1),
                         T::one(),
-                        (&mut dv, d as isize),
+                        &mut dv,
+                        d as isize,
                     );
                     // dP = dO Vᵀ
                     let mut ds = vec![T::zero(); rows * nk];
-                    T::gemm(
-                        rows,
-                        d,
-                        nk,
+                    T::gemm_acc(
+                        GemmDims { m: rows, k: d, n: nk },
                         T::one(),
                         (&dout[q_off..], rs_q, 1),
                         (&v[kv_off..], 1, rs_kv),
                         T::zero(),
-                        (&mut ds, nk as isize),
+                        &mut ds,
+                        nk as isize,
                     );
                     // dS = P ⊙ (dP − Σ_d dO ⊙ O)
                     for r in 0..rows {
@@ -292,25 +236,23 @@ pub fn attention_backward<T: AttnElem>(
                     }
                     // dQ = scale · dS K ; dK += scale · dSᵀ Q
                     let dq_off = (gh * tq + r0) * d;
-                    T::gemm(
-                        rows,
-                        nk,
-                        d,
+                    T::gemm_acc(
+                        GemmDims { m: rows, k: nk, n: d },
                         scale_t,
                         (&ds, nk as isize, 1),
                         (&k[kv_off..], rs_kv, 1),
                         T::zero(),
-                        (&mut dq[dq_off..], d as isize),
+                        &mut dq[dq_off..],
+                        d as isize,
                     );
-                    T::gemm(
-                        nk,
-                        rows,
-                        d,
+                    T::gemm_acc(
+                        GemmDims { m: nk, k: rows, n: d },
                         scale_t,
                         (&ds, 1, nk as isize),
                         (&q[q_off..], rs_q, 1),
                         T::one(),
-                        (&mut dk, d as isize),
+                        &mut dk,
+                        d as isize,
                     );
                 }
             }

@@ -4,7 +4,7 @@ use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
-use crate::{DType, Layout};
+use crate::{Float, Layout};
 
 /// Below this many multiply-adds a product runs on one thread (fork/join would cost more).
 const PAR_MIN_FLOPS: usize = 1 << 18;
@@ -46,7 +46,7 @@ pub fn matmul<T: GemmElem>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> Vec<T>
     let spare = &mut out.spare_capacity_mut()[..total];
     let one = |(i, c): (usize, &mut [MaybeUninit<T>])| {
         let (oa, ob) = (offset_of(la, i), offset_of(lb, i));
-        T::gemm(dims, &a[oa..], rsa, csa, &b[ob..], rsb, csb, c);
+        T::gemm(dims, T::one(), (&a[oa..], rsa, csa), (&b[ob..], rsb, csb), c, n as isize);
     };
     // Threads come from rayon only (matrixmultiply's own `threading` feature is off: its
     // channel hand-off spun for half the time of a training step and oversubscribed the
@@ -84,7 +84,7 @@ fn gemm_split_rows<T: GemmElem>(
     threads: usize,
 ) {
     if threads <= 1 || d.m * d.n * d.k < PAR_MIN_FLOPS || d.m < 16 * threads {
-        T::gemm(d, a, rsa, csa, b, rsb, csb, c);
+        T::gemm(d, T::one(), (a, rsa, csa), (b, rsb, csb), c, d.n as isize);
         return;
     }
     // rows per task, rounded to the 8/16-row micro-kernel height
@@ -92,26 +92,22 @@ fn gemm_split_rows<T: GemmElem>(
     c.par_chunks_mut(rows * d.n).enumerate().for_each(|(t, c_part)| {
         let r0 = t * rows;
         let part = GemmDims { m: c_part.len() / d.n, ..d };
-        T::gemm(part, &a[r0 * rsa as usize..], rsa, csa, b, rsb, csb, c_part);
+        T::gemm(part, T::one(), (&a[r0 * rsa as usize..], rsa, csa), (b, rsb, csb), c_part, d.n as isize);
     });
 }
 
-/// Element types matrixmultiply has kernels for.
-pub trait GemmElem: Copy + Default + Send + Sync {
-    const DTYPE: DType;
-    /// `c = a · b` for one problem; `c` is contiguous `[m, n]`, possibly uninitialized: it is
-    /// written (β = 0), never read.
-    #[allow(clippy::too_many_arguments)]
-    fn gemm(
-        d: GemmDims,
-        a: &[Self],
-        rsa: isize,
-        csa: isize,
-        b: &[Self],
-        rsb: isize,
-        csb: isize,
-        c: &mut [MaybeUninit<Self>],
-    );
+/// A strided matrix operand: `(data, row stride, column stride)`.
+pub type Strided<'a, T> = (&'a [T], isize, isize);
+
+/// Element types matrixmultiply has kernels for: the one wrapper every CPU GEMM (batched
+/// matmul, the fused attention blocks) goes through.
+pub trait GemmElem: Float {
+    /// `c = alpha · a·b` with `a` `[m, k]`, `b` `[k, n]`, `c` `[m, n]` of row stride `rsc`
+    /// (column stride 1). `c` may be uninitialized: with β = 0 it is written, never read.
+    fn gemm(d: GemmDims, alpha: Self, a: Strided<Self>, b: Strided<Self>, c: &mut [MaybeUninit<Self>], rsc: isize);
+
+    /// `c = alpha · a·b + beta · c` on an initialized `c` (row stride `rsc`).
+    fn gemm_acc(d: GemmDims, alpha: Self, a: Strided<Self>, b: Strided<Self>, beta: Self, c: &mut [Self], rsc: isize);
 }
 
 /// The furthest element a strided `[rows, cols]` matrix touches, for bounds checking.
@@ -124,49 +120,61 @@ fn extent(rows: usize, cols: usize, rs: isize, cs: isize) -> usize {
 }
 
 macro_rules! impl_gemm {
-    ($t:ty, $f:path, $dtype:expr) => {
+    ($t:ty, $f:path, $raw:ident) => {
+        /// Checks bounds, then calls matrixmultiply.
+        ///
+        /// # Safety
+        /// `c` must point to `c_len` elements valid for writes (and for reads when `beta`
+        /// is not zero) that alias neither `a` nor `b`.
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn $raw(
+            d: GemmDims,
+            alpha: $t,
+            a: Strided<$t>,
+            b: Strided<$t>,
+            beta: $t,
+            c: *mut $t,
+            c_len: usize,
+            rsc: isize,
+        ) {
+            assert!(a.0.len() >= extent(d.m, d.k, a.1, a.2) && b.0.len() >= extent(d.k, d.n, b.1, b.2));
+            assert!(c_len >= extent(d.m, d.n, rsc, 1));
+            // SAFETY: the asserts prove every element matrixmultiply touches through
+            // (pointer, row stride, col stride) lies inside `a`, `b` and the `c_len`
+            // elements at `c`; strides are non-negative; the caller guarantees `c` is valid
+            // and unaliased. With β = 0 matrixmultiply writes C without reading it ("If β
+            // is zero, then C does not need to be initialized", k == 0 included).
+            unsafe { $f(d.m, d.k, d.n, alpha, a.0.as_ptr(), a.1, a.2, b.0.as_ptr(), b.1, b.2, beta, c, rsc, 1) }
+        }
+
         impl GemmElem for $t {
-            const DTYPE: DType = $dtype;
             fn gemm(
                 d: GemmDims,
-                a: &[Self],
-                rsa: isize,
-                csa: isize,
-                b: &[Self],
-                rsb: isize,
-                csb: isize,
+                alpha: Self,
+                a: Strided<Self>,
+                b: Strided<Self>,
                 c: &mut [MaybeUninit<Self>],
+                rsc: isize,
             ) {
-                assert!(a.len() >= extent(d.m, d.k, rsa, csa) && b.len() >= extent(d.k, d.n, rsb, csb));
-                assert!(c.len() >= d.m * d.n);
-                // SAFETY: the asserts above prove every element matrixmultiply reads through
-                // (ptr, row stride, col stride) lies inside `a` / `b`, and that `c` holds the
-                // contiguous m×n output it writes; strides are non-negative and `c` does not
-                // alias `a` or `b` (it is a separate &mut borrow). With β = 0 matrixmultiply
-                // writes C without reading it ("If β is zero, then C does not need to be
-                // initialized"), so an uninitialized `c` is fine; `MaybeUninit<f32/f64>` has
-                // the layout of `f32/f64`, so the pointer cast is valid.
-                unsafe {
-                    $f(
-                        d.m,
-                        d.k,
-                        d.n,
-                        1.0,
-                        a.as_ptr(),
-                        rsa,
-                        csa,
-                        b.as_ptr(),
-                        rsb,
-                        csb,
-                        0.0,
-                        c.as_mut_ptr().cast::<Self>(),
-                        d.n as isize,
-                        1,
-                    );
-                }
+                // SAFETY: `c` is an exclusive borrow (so unaliased and writable) of `c.len()`
+                // slots; `MaybeUninit<T>` has `T`'s layout; β = 0, so nothing is read.
+                unsafe { $raw(d, alpha, a, b, 0.0, c.as_mut_ptr().cast::<$t>(), c.len(), rsc) }
+            }
+
+            fn gemm_acc(
+                d: GemmDims,
+                alpha: Self,
+                a: Strided<Self>,
+                b: Strided<Self>,
+                beta: Self,
+                c: &mut [Self],
+                rsc: isize,
+            ) {
+                // SAFETY: `c` is an exclusive borrow of initialized elements.
+                unsafe { $raw(d, alpha, a, b, beta, c.as_mut_ptr(), c.len(), rsc) }
             }
         }
     };
 }
-impl_gemm!(f32, matrixmultiply::sgemm, DType::F32);
-impl_gemm!(f64, matrixmultiply::dgemm, DType::F64);
+impl_gemm!(f32, matrixmultiply::sgemm, sgemm_checked);
+impl_gemm!(f64, matrixmultiply::dgemm, dgemm_checked);
