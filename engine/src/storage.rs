@@ -52,15 +52,6 @@ impl CpuStorage {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-
-    /// A zero-filled buffer of `len` elements.
-    pub fn zeros(dtype: DType, len: usize) -> Self {
-        match dtype {
-            DType::F32 => CpuStorage::F32(vec![0.0; len]),
-            DType::F64 => CpuStorage::F64(vec![0.0; len]),
-            DType::U32 => CpuStorage::U32(vec![0; len]),
-        }
-    }
 }
 
 /// The data behind a tensor.

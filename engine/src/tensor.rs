@@ -13,7 +13,6 @@ pub trait Element: Copy + Send + Sync + 'static {
     fn into_storage(data: Vec<Self>) -> CpuStorage;
     fn slice(storage: &CpuStorage) -> Option<&[Self]>;
     fn slice_mut(storage: &mut CpuStorage) -> Option<&mut Vec<Self>>;
-    fn to_f64(self) -> f64;
 }
 
 macro_rules! impl_element {
@@ -34,9 +33,6 @@ macro_rules! impl_element {
                     CpuStorage::$variant(v) => Some(v),
                     _ => None,
                 }
-            }
-            fn to_f64(self) -> f64 {
-                self as f64
             }
         }
     };
