@@ -1,10 +1,11 @@
 //! Every fused kernel against the composite of primitive ops it replaces (its oracle), in
 //! f32 on model-like odd shapes: softmax (plain and causal), log_softmax, cross_entropy,
-//! rms_norm, rope and swiglu.
+//! rms_norm and its backward, rope, and swiglu and its backward. (tests/gradcheck.rs holds
+//! the backward kernels to their composites in f64 as well.)
 
 mod common;
 
-use common::{ids, max_abs_diff};
+use common::{ids, max_abs_diff, max_rel_diff};
 use llamaforge_engine::{DType, Tensor};
 
 fn randn32(shape: &[usize], seed: u64) -> Tensor {
@@ -67,6 +68,21 @@ fn rms_norm_matches_composite() {
 }
 
 #[test]
+fn rms_norm_backward_matches_composite() {
+    // 15M-model rows: [B, T, C] with C = 288, enough rows for several dw tasks in parallel
+    let (x, w, g) = (randn32(&[4, 37, 288], 8), randn32(&[288], 9), randn32(&[4, 37, 288], 10));
+    let r = x.square().mean(2, true).affine(1.0, 1e-5).sqrt().recip();
+    let xhat = x.mul(&r);
+    let gw = g.mul(&w);
+    let want_dx = r.mul(&gw.sub(&xhat.mul(&gw.mul(&xhat).mean(2, true))));
+    let want_dw = g.mul(&xhat).sum_to(&[288]);
+    let (dx, dw) = x.rms_norm_backward(&w, &g, 1e-5);
+    assert!(max_rel_diff(&dx, &want_dx, 1.0) <= 1e-5, "dx: {:e}", max_rel_diff(&dx, &want_dx, 1.0));
+    // dw sums 148 rows: f32 rounding of the sum, relative to the size of its terms
+    assert!(max_rel_diff(&dw, &want_dw, 10.0) <= 1e-5, "dweight: {:e}", max_rel_diff(&dw, &want_dw, 10.0));
+}
+
+#[test]
 fn rope_matches_rotation_formula_and_inverts() {
     let (b, t, h, d) = (2, 7, 3, 8);
     let x = randn32(&[b, t, h, d], 5);
@@ -89,4 +105,14 @@ fn swiglu_matches_composite() {
     let (a, b) = (randn32(&[17, 301], 6), randn32(&[17, 301], 7));
     assert!(max_abs_diff(&a.swiglu(&b), &a.silu().mul(&b)) <= 1e-5);
     assert!(max_abs_diff(&a.silu(), &a.mul(&a.sigmoid())) <= 1e-5);
+}
+
+#[test]
+fn swiglu_backward_matches_composite() {
+    let (a, b, g) = (randn32(&[17, 301], 11), randn32(&[17, 301], 12), randn32(&[17, 301], 13));
+    let s = a.sigmoid();
+    let dsilu = s.mul(&a.mul(&s.affine(-1.0, 1.0)).affine(1.0, 1.0));
+    let (da, db) = a.swiglu_backward(&b, &g);
+    assert!(max_rel_diff(&da, &g.mul(&b).mul(&dsilu), 1.0) <= 1e-5);
+    assert!(max_rel_diff(&db, &g.mul(&a.silu()), 1.0) <= 1e-5);
 }

@@ -96,6 +96,18 @@ fn case(name: &str, inputs: Vec<Tensor>, body: Body) -> Vec<Case> {
     vec![(name.to_string(), inputs, vec![true; n], body)]
 }
 
+/// The two outputs of a backward kernel, flattened and concatenated, as one constant.
+fn both(outputs: (Tensor, Tensor)) -> Var {
+    let flat = |t: Tensor| t.reshape(&[t.numel()]);
+    Var::constant(Tensor::concat(&[flat(outputs.0), flat(outputs.1)], 0))
+}
+
+/// A case of a kernel checked output to output (its inputs are constants).
+fn direct_case(name: &str, inputs: Vec<Tensor>, body: Body) -> Vec<Case> {
+    let n = inputs.len();
+    vec![(name.to_string(), inputs, vec![false; n], body)]
+}
+
 fn cases(op: Op) -> Vec<Case> {
     match op {
         Op::Reshape => {
@@ -246,6 +258,34 @@ fn cases(op: Op) -> Vec<Case> {
             ));
             c
         }
+        Op::RmsNormBackward => {
+            let body = || -> Body {
+                Box::new(|v: &[Var]| both(v[0].value().rms_norm_backward(&v[1].value(), &v[2].value(), 1e-5)))
+            };
+            let mut c = direct_case(
+                "rms_norm_backward [2,3,17]",
+                vec![randn(&[2, 3, 17], 1), uniform(&[17], 0.5, 1.5, 2), randn(&[2, 3, 17], 3)],
+                body(),
+            );
+            c.extend(direct_case(
+                "rms_norm_backward [3,300] (C > one workgroup)",
+                vec![randn(&[3, 300], 4), uniform(&[300], 0.5, 1.5, 5), randn(&[3, 300], 6)],
+                body(),
+            ));
+            c.extend(direct_case(
+                "rms_norm_backward [260,5] (rows > one workgroup)",
+                vec![randn(&[260, 5], 7), uniform(&[5], 0.5, 1.5, 8), randn(&[260, 5], 9)],
+                body(),
+            ));
+            c.extend(direct_case(
+                "rms_norm_backward [4,3]ᵀ",
+                vec![randn(&[4, 3], 10), uniform(&[4], 0.5, 1.5, 11), randn(&[3, 4], 12)],
+                Box::new(|v: &[Var]| {
+                    both(v[0].value().transpose(0, 1).rms_norm_backward(&v[1].value(), &v[2].value(), 1e-5))
+                }),
+            ));
+            c
+        }
         Op::Rope => {
             let mut c = case("rope [2,3,2,4] at 5", vec![randn(&[2, 3, 2, 4], 1)], one(|x| x.rope(5, 10000.0)));
             c.extend(case(
@@ -261,6 +301,22 @@ fn cases(op: Op) -> Vec<Case> {
                 "swiglu [17,3]ᵀ",
                 vec![randn(&[17, 3], 5), randn(&[3, 17], 6)],
                 two(|a, b| a.transpose(0, 1).swiglu(b)),
+            ));
+            c
+        }
+        Op::SwiGluBackward => {
+            let mut c = direct_case(
+                "swiglu_backward [3,17]",
+                vec![randn(&[3, 17], 1).scale(4.0), randn(&[3, 17], 2), randn(&[3, 17], 3)],
+                Box::new(|v: &[Var]| both(v[0].value().swiglu_backward(&v[1].value(), &v[2].value()))),
+            );
+            c.extend(direct_case(
+                "swiglu_backward [17,3]ᵀ with grad [17]→[3,17]",
+                vec![randn(&[17, 3], 4), randn(&[3, 17], 5), randn(&[17], 6)],
+                Box::new(|v: &[Var]| {
+                    let g = v[2].value().broadcast_to(&[3, 17]);
+                    both(v[0].value().transpose(0, 1).swiglu_backward(&v[1].value(), &g))
+                }),
             ));
             c
         }
@@ -321,6 +377,18 @@ fn every_op_has_a_wgsl_entry_point() {
         let (shader, entry) = gpu_entry(op);
         let source = shader_source(shader).unwrap_or_else(|| panic!("{}: no shader {shader}", op.name()));
         assert!(source.contains(&format!("fn {entry}(")), "{}: shader {shader} has no entry point {entry}", op.name());
+    }
+}
+
+#[test]
+fn every_entry_point_is_named_after_its_op() {
+    // one name per op: the kernel of `Op::X` is `op_` + `Op::X.name()`; views have no
+    // kernel of their own and share `op_contiguous`
+    for op in Op::iter() {
+        if matches!(op, Op::Reshape | Op::Permute | Op::BroadcastTo | Op::Narrow) {
+            continue;
+        }
+        assert_eq!(gpu_entry(op).1, format!("op_{}", op.name()), "{op:?}: entry point and op name differ");
     }
 }
 

@@ -1,7 +1,8 @@
 //! The gradient-check table: every op of the engine's `Op` enum has one row. Differentiable
 //! ops compare `backward()` with central finite differences in f64 (max relative error
 //! ≤ 1e-6) on seeded shapes with broadcasting, non-contiguous inputs and odd sizes (1, 3,
-//! 17); non-differentiable ops (`one_hot`, `adamw`) are checked against an oracle.
+//! 17); non-differentiable ops (`one_hot`, `adamw`, the fused backward kernels) are checked
+//! against an oracle.
 //! `table_covers_every_op` fails when a variant is added without a row.
 
 mod common;
@@ -206,6 +207,7 @@ fn row(op: Op) -> fn() {
                 x.transpose(0, 1).rms_norm(w, 1e-5)
             });
         },
+        Op::RmsNormBackward => rms_norm_backward_oracle,
         Op::Rope => || {
             check1("rope [2,3,2,4] at offset 5", randn(&[2, 3, 2, 4], 1), |x| x.rope(5, 10000.0));
             check1("rope [1,17,1,2]", randn(&[1, 17, 1, 2], 2), |x| x.rope(0, 10000.0));
@@ -218,6 +220,7 @@ fn row(op: Op) -> fn() {
             check2("swiglu [1]", randn(&[1], 3), randn(&[1], 4), |a, b| a.swiglu(b));
             check2("swiglu [17,3]ᵀ", randn(&[17, 3], 5), randn(&[3, 17], 6), |a, b| a.transpose(0, 1).swiglu(b));
         },
+        Op::SwiGluBackward => swiglu_backward_oracle,
         Op::Attention => || {
             for causal in [true, false] {
                 let inputs = [randn(&[2, 3, 4, 2], 1), randn(&[2, 3, 2, 2], 2), randn(&[2, 3, 2, 2], 3)];
@@ -236,6 +239,72 @@ fn row(op: Op) -> fn() {
         },
         Op::AttentionBackward => attention_backward_oracle,
         Op::AdamW => adamw_oracle,
+    }
+}
+
+/// Largest `|a − b| / max(|b|, 1)`, and whether `a` is bit for bit `again` (a second run).
+#[track_caller]
+fn oracle_err(a: &Tensor, b: &Tensor, again: &Tensor) -> f64 {
+    let bits = |t: &Tensor| t.to_vec_f64().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(a), bits(again), "a second run gives other bits");
+    common::max_rel_diff(a, b, 1.0)
+}
+
+/// The fused RMSNorm backward kernel against the composite it replaces (f64): a
+/// transposed x, a broadcast (stride-0) gradient such as a sum's backward produces, odd
+/// sizes, and [130, 300] — on the parallel path, with dw summed from several tasks.
+fn rms_norm_backward_oracle() {
+    let eps = 1e-5;
+    let composite = |x: &Tensor, w: &Tensor, g: &Tensor| {
+        let last = x.rank() - 1;
+        let r = x.square().mean(last, true).affine(1.0, eps).sqrt().recip();
+        let xhat = x.mul(&r);
+        let gw = g.mul(w);
+        let dx = r.mul(&gw.sub(&xhat.mul(&gw.mul(&xhat).mean(last, true))));
+        (dx, g.mul(&xhat).sum_to(w.shape()))
+    };
+    let cases = [
+        ("[2,3,17]", randn(&[2, 3, 17], 1), uniform(&[17], 0.5, 1.5, 2), randn(&[2, 3, 17], 3)),
+        ("[1,1]", randn(&[1, 1], 4), uniform(&[1], 0.5, 1.5, 5), randn(&[1, 1], 6)),
+        ("[4,3]ᵀ", randn(&[4, 3], 7).transpose(0, 1), uniform(&[4], 0.5, 1.5, 8), randn(&[3, 4], 9)),
+        ("[5,7] with grad [7]→[5,7]", randn(&[5, 7], 10), randn(&[7], 11), randn(&[7], 12).broadcast_to(&[5, 7])),
+        ("[130,300]", randn(&[130, 300], 13), uniform(&[300], 0.5, 1.5, 14), randn(&[130, 300], 15)),
+    ];
+    for (name, x, w, g) in cases {
+        let (dx, dw) = x.rms_norm_backward(&w, &g, eps);
+        let (again_dx, again_dw) = x.rms_norm_backward(&w, &g, eps);
+        let (want_dx, want_dw) = composite(&x, &w, &g);
+        let err = oracle_err(&dx, &want_dx, &again_dx);
+        assert!(err < 1e-12, "rms_norm_backward {name}: dx vs composite {err:e}");
+        let err = oracle_err(&dw, &want_dw, &again_dw);
+        assert!(err < 1e-12, "rms_norm_backward {name}: dweight vs composite {err:e}");
+    }
+}
+
+/// The fused SwiGLU backward kernel against the composite it replaces (f64), with gate
+/// values out to ±30 (σ saturates), a transposed gate, a broadcast gradient, and 40,000
+/// elements (the parallel path).
+fn swiglu_backward_oracle() {
+    let composite = |a: &Tensor, up: &Tensor, g: &Tensor| {
+        let s = a.sigmoid();
+        let dsilu = s.mul(&a.mul(&s.affine(-1.0, 1.0)).affine(1.0, 1.0));
+        (g.mul(up).mul(&dsilu), g.mul(&a.silu()))
+    };
+    let cases = [
+        ("[3,17]", uniform(&[3, 17], -30.0, 30.0, 1), randn(&[3, 17], 2), randn(&[3, 17], 3)),
+        ("[1]", randn(&[1], 4), randn(&[1], 5), randn(&[1], 6)),
+        ("[17,3]ᵀ", randn(&[17, 3], 7).transpose(0, 1), randn(&[3, 17], 8), randn(&[3, 17], 9)),
+        ("[4,5] with grad [5]→[4,5]", randn(&[4, 5], 10), randn(&[4, 5], 11), randn(&[5], 12).broadcast_to(&[4, 5])),
+        ("[40000]", uniform(&[40_000], -8.0, 8.0, 13), randn(&[40_000], 14), randn(&[40_000], 15)),
+    ];
+    for (name, a, up, g) in cases {
+        let (da, dup) = a.swiglu_backward(&up, &g);
+        let (again_da, again_dup) = a.swiglu_backward(&up, &g);
+        let (want_da, want_dup) = composite(&a, &up, &g);
+        let err = oracle_err(&da, &want_da, &again_da);
+        assert!(err < 1e-12, "swiglu_backward {name}: da vs composite {err:e}");
+        let err = oracle_err(&dup, &want_dup, &again_dup);
+        assert!(err < 1e-12, "swiglu_backward {name}: dup vs composite {err:e}");
     }
 }
 

@@ -38,6 +38,30 @@ fn rms_norm_rejects_weight_mismatch() {
 }
 
 #[test]
+#[should_panic(expected = "rms_norm_backward: grad [2, 5] differs from x [2, 4]")]
+fn rms_norm_backward_rejects_grad_mismatch() {
+    t(&[2, 4]).rms_norm_backward(&t(&[4]), &t(&[2, 5]), 1e-5);
+}
+
+#[test]
+#[should_panic(expected = "rms_norm_backward: weight [5] does not match the last dim of [2, 4]")]
+fn rms_norm_backward_rejects_weight_mismatch() {
+    t(&[2, 4]).rms_norm_backward(&t(&[5]), &t(&[2, 4]), 1e-5);
+}
+
+#[test]
+#[should_panic(expected = "swiglu_backward: grad [3, 2] differs from a [2, 3]")]
+fn swiglu_backward_rejects_grad_mismatch() {
+    t(&[2, 3]).swiglu_backward(&t(&[2, 3]), &t(&[3, 2]));
+}
+
+#[test]
+#[should_panic(expected = "swiglu_backward: up is f64 but a is f32")]
+fn swiglu_backward_rejects_mixed_dtypes() {
+    t(&[2, 3]).swiglu_backward(&Tensor::zeros(&[2, 3], DType::F64), &t(&[2, 3]));
+}
+
+#[test]
 #[should_panic(expected = "cross_entropy: target 9 at position 1 is out of range for 4 classes")]
 fn cross_entropy_rejects_bad_target() {
     t(&[2, 4]).cross_entropy(&Tensor::from_vec(vec![0u32, 9], &[2]), u32::MAX);

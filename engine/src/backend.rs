@@ -7,7 +7,7 @@
 //! to the CPU.
 
 use crate::cpu;
-use crate::{AdamWParams, BinaryOp, CpuStorage, DType, Device, Layout, ReduceOp, Storage, Tensor, UnaryOp};
+use crate::{AdamWParams, BinaryOp, CpuStorage, DType, Device, Element, Layout, ReduceOp, Storage, Tensor, UnaryOp};
 
 #[track_caller]
 fn cpu_of(t: &Tensor) -> &CpuStorage {
@@ -345,6 +345,30 @@ pub(crate) fn rms_norm(x: &Tensor, w: &Tensor, eps: f64) -> Tensor {
     )
 }
 
+/// The data of a contiguous CPU tensor as `&[T]`; panics (naming `op`) for another dtype.
+#[track_caller]
+fn slice_of<'a, T: Element>(op: &str, t: &'a Tensor) -> &'a [T] {
+    t.as_slice::<T>().unwrap_or_else(|| panic!("{op}: operands must be contiguous {} tensors", t.dtype()))
+}
+
+/// Gradients of RMSNorm: `x`, `g` `[.., C]` and `w` `[C]` of one float dtype → `(dx, dw)`.
+pub(crate) fn rms_norm_backward(x: &Tensor, w: &Tensor, g: &Tensor, eps: f64) -> (Tensor, Tensor) {
+    on_gpu!([x, w, g], |k| k::fused::rms_norm_backward(x, w, g, eps));
+    let (xc, wc, gc) = (x.contiguous(), w.contiguous(), g.contiguous());
+    macro_rules! run {
+        ($t:ty, $variant:ident) => {{
+            let s = |t| slice_of::<$t>("rms_norm_backward", t);
+            let (dx, dw) = cpu::rmsnorm::rms_norm_backward(s(&xc), s(&wc), s(&gc), eps);
+            (new_cpu(CpuStorage::$variant(dx), x.shape()), new_cpu(CpuStorage::$variant(dw), w.shape()))
+        }};
+    }
+    match x.dtype() {
+        DType::F32 => run!(f32, F32),
+        DType::F64 => run!(f64, F64),
+        DType::U32 => panic!("rms_norm_backward: not defined for u32 tensors"),
+    }
+}
+
 pub(crate) fn rope(x: &Tensor, pos_offset: usize, theta: f64, inverse: bool) -> Tensor {
     on_gpu!([x], |k| k::fused::rope(x, pos_offset, theta, inverse));
     let (t, h, d) = (x.shape()[1], x.shape()[2], x.shape()[3]);
@@ -369,6 +393,24 @@ pub(crate) fn swiglu(a: &Tensor, b: &Tensor) -> Tensor {
             a.shape()
         )
     )
+}
+
+/// Gradients of SwiGLU: same-shape `a`, `b`, `g` of one float dtype → `(da, db)`.
+pub(crate) fn swiglu_backward(a: &Tensor, b: &Tensor, g: &Tensor) -> (Tensor, Tensor) {
+    on_gpu!([a, b, g], |k| k::elementwise::swiglu_backward(a, b, g));
+    let (ac, bc, gc) = (a.contiguous(), b.contiguous(), g.contiguous());
+    macro_rules! run {
+        ($t:ty, $variant:ident) => {{
+            let s = |t| slice_of::<$t>("swiglu_backward", t);
+            let (da, db) = cpu::swiglu::swiglu_backward(s(&ac), s(&bc), s(&gc));
+            (new_cpu(CpuStorage::$variant(da), a.shape()), new_cpu(CpuStorage::$variant(db), a.shape()))
+        }};
+    }
+    match a.dtype() {
+        DType::F32 => run!(f32, F32),
+        DType::F64 => run!(f64, F64),
+        DType::U32 => panic!("swiglu_backward: not defined for u32 tensors"),
+    }
 }
 
 /// In place when `p`, `m`, `v` are uniquely owned and contiguous; otherwise they are

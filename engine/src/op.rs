@@ -62,12 +62,19 @@ pub enum Op {
     /// The gradient of `CrossEntropy` w.r.t. the logits (checked against the composite).
     CrossEntropyBackward,
     RmsNorm,
+    /// The gradients of `RmsNorm` w.r.t. x and the weight (checked against the composite).
+    RmsNormBackward,
     Rope,
+    #[strum(serialize = "swiglu")]
     SwiGlu,
+    /// The gradients of `SwiGlu` w.r.t. both inputs (checked against the composite).
+    #[strum(serialize = "swiglu_backward")]
+    SwiGluBackward,
     /// Fused causal grouped-query attention (scores never materialized).
     Attention,
     /// The gradients of `Attention` w.r.t. q, k, v (checked against the composite).
     AttentionBackward,
+    #[strum(serialize = "adamw")]
     AdamW,
 }
 
@@ -77,11 +84,19 @@ impl Op {
         self.into()
     }
 
-    /// Whether gradients flow through this op (`false` for index construction and the
-    /// optimizer update and the attention backward kernel, which are checked against an
+    /// Whether gradients flow through this op (`false` for index construction, the
+    /// optimizer update and the fused backward kernels, which are checked against an
     /// oracle instead).
     pub fn is_differentiable(self) -> bool {
-        !matches!(self, Op::OneHot | Op::AdamW | Op::AttentionBackward | Op::CrossEntropyBackward)
+        !matches!(
+            self,
+            Op::OneHot
+                | Op::AdamW
+                | Op::AttentionBackward
+                | Op::CrossEntropyBackward
+                | Op::RmsNormBackward
+                | Op::SwiGluBackward
+        )
     }
 }
 

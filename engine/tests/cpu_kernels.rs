@@ -200,6 +200,33 @@ fn rms_norm_rows() {
 }
 
 #[test]
+fn rms_norm_backward_rows() {
+    for c in SIZES {
+        let r = rows_for(c);
+        let x = randn(&[r, c], 2.0, 41 + c as u64);
+        let w = randn(&[c], 1.0, 43 + c as u64);
+        let g = randn(&[r, c], 1.0, 47 + c as u64);
+        let (xs, ws, gs) = (f64s(&x), f64s(&w), f64s(&g));
+        let (mut want_dx, mut want_dw) = (Vec::new(), vec![0.0; c]);
+        for (row, grow) in xs.chunks(c).zip(gs.chunks(c)) {
+            let rstd = 1.0 / (row.iter().map(|v| v * v).sum::<f64>() / c as f64 + 1e-5).sqrt();
+            let dot: f64 = row.iter().zip(grow).zip(&ws).map(|((v, g), w)| v * g * w).sum();
+            for (j, (v, g)) in row.iter().zip(grow).enumerate() {
+                want_dx.push(rstd * g * ws[j] - v * rstd.powi(3) * dot / c as f64);
+                want_dw[j] += g * v * rstd;
+            }
+        }
+        let (dx, dw) = x.rms_norm_backward(&w, &g, 1e-5);
+        // dx is a difference of two terms of size ~|g·w·r|: floor the relative error there
+        assert_close(&format!("rms_norm_backward dx [{r}, {c}]"), &dx.to_vec::<f32>(), &want_dx, 1.0);
+        // dw sums r terms of size ~1 with either sign
+        assert_close(&format!("rms_norm_backward dw [{r}, {c}]"), &dw.to_vec::<f32>(), &want_dw, r as f64);
+        let (_, again) = x.rms_norm_backward(&w, &g, 1e-5);
+        assert_eq!(dw.to_vec::<f32>(), again.to_vec::<f32>(), "dw is the same bits run to run");
+    }
+}
+
+#[test]
 fn rope_both_directions() {
     // D = 2·pairs with 1, 3, 17 pairs, and a long T for the parallel path and table blocks
     for (b, t, h, d, offset) in [(1, 1, 1, 2, 0), (2, 3, 3, 6, 5), (1, 17, 2, 34, 100), (2, 1000, 1, 18, 3)] {
@@ -233,6 +260,26 @@ fn swiglu_gate() {
         let b = randn(&[n], 1.0, 19 + n as u64);
         let want: Vec<f64> = f64s(&a).iter().zip(f64s(&b)).map(|(x, y)| x / (1.0 + (-x).exp()) * y).collect();
         assert_close(&format!("swiglu n={n}"), &a.swiglu(&b).to_vec::<f32>(), &want, 1e-30);
+    }
+}
+
+#[test]
+fn swiglu_backward_gate() {
+    for n in SIZES.into_iter().chain([40_000]) {
+        let a = randn(&[n], 4.0, 53 + n as u64);
+        let b = randn(&[n], 1.0, 59 + n as u64);
+        let g = randn(&[n], 1.0, 61 + n as u64);
+        let (mut want_da, mut want_db) = (Vec::new(), Vec::new());
+        for ((x, y), g) in f64s(&a).into_iter().zip(f64s(&b)).zip(f64s(&g)) {
+            let s = 1.0 / (1.0 + (-x).exp());
+            want_da.push(g * y * s * (1.0 + x * (1.0 - s)));
+            want_db.push(g * x * s);
+        }
+        let (da, db) = a.swiglu_backward(&b, &g);
+        // 1 + a·(1 − s) cancels to 0 near a ≈ −1.28: floor the relative error of da at the
+        // size of g·b (~1) rather than at the result
+        assert_close(&format!("swiglu_backward da n={n}"), &da.to_vec::<f32>(), &want_da, 1.0);
+        assert_close(&format!("swiglu_backward db n={n}"), &db.to_vec::<f32>(), &want_db, 1e-30);
     }
 }
 

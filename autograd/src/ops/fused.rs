@@ -1,4 +1,4 @@
-//! Fused ops and their backward rules (composites of engine ops).
+//! Fused ops and their backward rules (fused backward kernels or composites of engine ops).
 
 use llamaforge_engine::{Op, Tensor};
 
@@ -42,21 +42,16 @@ impl Var {
         })
     }
 
-    /// RMSNorm over the last dim with gain `weight` `[C]`.
-    /// With `x̂ = x · r`, `r = 1/sqrt(mean(x²)+eps)`: `dw = Σ g·x̂`,
-    /// `dx = r · (g·w − x̂ · mean(g·w·x̂))`.
+    /// RMSNorm over the last dim with gain `weight` `[C]`. Backward: the fused
+    /// `rms_norm_backward` kernel; with `x̂ = x · r`, `r = 1/sqrt(mean(x²)+eps)`:
+    /// `dw = Σ g·x̂`, `dx = r · (g·w − x̂ · mean(g·w·x̂))`.
     #[track_caller]
     pub fn rms_norm(&self, weight: &Var, eps: f64) -> Var {
         let (x, w) = (self.value(), weight.value());
         let y = x.rms_norm(&w, eps);
         Var::from_op(Op::RmsNorm, y, &[self, weight], move |g| {
-            let last = x.rank() - 1;
-            let r = x.square().mean(last, true).affine(1.0, eps).sqrt().recip();
-            let xhat = x.mul(&r);
-            let gw = g.mul(&xhat).sum_to(w.shape());
-            let gxhat = g.mul(&w);
-            let gx = r.mul(&gxhat.sub(&xhat.mul(&gxhat.mul(&xhat).mean(last, true))));
-            vec![Some(gx), Some(gw)]
+            let (dx, dw) = x.rms_norm_backward(&w, g, eps);
+            vec![Some(dx), Some(dw)]
         })
     }
 
@@ -68,14 +63,14 @@ impl Var {
         })
     }
 
-    /// `silu(self) · up`. `da = g · up · σ(a)(1 + a(1 − σ(a)))`, `dup = g · silu(a)`.
+    /// `silu(self) · up`. Backward: the fused `swiglu_backward` kernel,
+    /// `da = g · up · σ(a)(1 + a(1 − σ(a)))`, `dup = g · silu(a)`.
     #[track_caller]
     pub fn swiglu(&self, up: &Var) -> Var {
         let (a, b) = (self.value(), up.value());
         Var::from_op(Op::SwiGlu, a.swiglu(&b), &[self, up], move |g| {
-            let s = a.sigmoid();
-            let dsilu = s.mul(&a.mul(&s.affine(-1.0, 1.0)).affine(1.0, 1.0));
-            vec![Some(g.mul(&b).mul(&dsilu)), Some(g.mul(&a.silu()))]
+            let (da, dup) = a.swiglu_backward(&b, g);
+            vec![Some(da), Some(dup)]
         })
     }
 }

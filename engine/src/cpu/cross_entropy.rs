@@ -2,8 +2,8 @@
 
 use rayon::prelude::*;
 
-use super::simd::{as_f32, simd_kernel};
-use super::softmax::logsumexp_f32;
+use super::simd::as_f32;
+use super::softmax::logsumexp_row_f32;
 use crate::Float;
 
 /// `logits` is `[N, V]` contiguous, `targets` is `[N]`. Returns the mean over rows whose
@@ -31,7 +31,7 @@ pub fn cross_entropy<T: Float>(logits: &[T], v: usize, targets: &[u32], ignore_i
             let loss = match logits_f32 {
                 Some(x) => {
                     let row = &x[r * v..(r + 1) * v];
-                    (row_loss_f32(row) - row[t as usize]) as f64
+                    (logsumexp_row_f32(row) - row[t as usize]) as f64
                 }
                 None => {
                     let max = row.iter().fold(T::neg_infinity(), |m, &x| m.max(x));
@@ -45,13 +45,6 @@ pub fn cross_entropy<T: Float>(logits: &[T], v: usize, targets: &[u32], ignore_i
     let (sum, count) = (losses.iter().sum::<f64>(), losses.len());
     let mean = if count == 0 { 0.0 } else { sum / count as f64 };
     (T::from_f64_lossy(mean), count)
-}
-
-simd_kernel! {
-    /// `logsumexp(row)`, vectorized.
-    fn row_loss_f32(row: &[f32]) -> f32 {
-        logsumexp_f32::<FMA>(row)
-    }
 }
 
 /// The gradient of the mean cross-entropy w.r.t. `logits` `[N, V]`, times the upstream

@@ -87,6 +87,9 @@ fn gemm_split_rows<T: GemmElem>(
         T::gemm(d, T::one(), (a, rsa, csa), (b, rsb, csb), c, d.n as isize);
         return;
     }
+    if d.n > d.m {
+        return gemm_split_cols(d, a, rsa, csa, b, rsb, csb, c, threads);
+    }
     // rows per task, rounded to the 8/16-row micro-kernel height
     let rows = d.m.div_ceil(threads).next_multiple_of(16);
     c.par_chunks_mut(rows * d.n).enumerate().for_each(|(t, c_part)| {
@@ -95,6 +98,50 @@ fn gemm_split_rows<T: GemmElem>(
         T::gemm(part, T::one(), (&a[r0 * rsa as usize..], rsa, csa), (b, rsb, csb), c_part, d.n as isize);
     });
 }
+
+/// One product with its columns of C divided among `threads` rayon tasks: each task packs
+/// only its own slice of B and all of A. For a wide product (the LM head's `[B·T, C] ·
+/// [C, V]`, n = 32000 ≫ m) splitting rows would make every task pack the whole of B.
+#[allow(clippy::too_many_arguments)]
+fn gemm_split_cols<T: GemmElem>(
+    d: GemmDims,
+    a: &[T],
+    rsa: isize,
+    csa: isize,
+    b: &[T],
+    rsb: isize,
+    csb: isize,
+    c: &mut [MaybeUninit<T>],
+    threads: usize,
+) {
+    // columns per task, rounded to the micro-kernel width
+    let cols = d.n.div_ceil(threads).next_multiple_of(16);
+    let tasks = d.n.div_ceil(cols);
+    let c_len = c.len();
+    let c_base = SendPtr(c.as_mut_ptr().cast::<T>());
+    (0..tasks).into_par_iter().for_each(|t| {
+        let c0 = t * cols;
+        let part = GemmDims { n: cols.min(d.n - c0), ..d };
+        let b_part = &b[c0 * csb as usize..];
+        // SAFETY: task t writes only columns c0..c0+part.n of every row of C, a set disjoint
+        // from every other task's; the pointer stays inside the `c_len` slots of `c`
+        // (checked again in `gemm_ptr`), which outlive the parallel loop; β = 0, so the
+        // uninitialized slots are written, never read.
+        unsafe {
+            let base = c_base;
+            T::gemm_ptr(part, T::one(), (a, rsa, csa), (b_part, rsb, csb), base.0.add(c0), c_len - c0, d.n as isize)
+        };
+    });
+}
+
+/// A raw output pointer shared by the column tasks of one product (each writes a disjoint
+/// set of its elements).
+#[derive(Clone, Copy)]
+struct SendPtr<T>(*mut T);
+// SAFETY: the tasks holding copies write disjoint elements (see `gemm_split_cols`).
+unsafe impl<T> Send for SendPtr<T> {}
+// SAFETY: as above.
+unsafe impl<T> Sync for SendPtr<T> {}
 
 /// A strided matrix operand: `(data, row stride, column stride)`.
 pub type Strided<'a, T> = (&'a [T], isize, isize);
@@ -105,6 +152,21 @@ pub trait GemmElem: Float {
     /// `c = alpha · a·b` with `a` `[m, k]`, `b` `[k, n]`, `c` `[m, n]` of row stride `rsc`
     /// (column stride 1). `c` may be uninitialized: with β = 0 it is written, never read.
     fn gemm(d: GemmDims, alpha: Self, a: Strided<Self>, b: Strided<Self>, c: &mut [MaybeUninit<Self>], rsc: isize);
+
+    /// [`GemmElem::gemm`] into a raw, possibly uninitialized `c` of `c_len` slots.
+    ///
+    /// # Safety
+    /// `c` must be valid for writes of `c_len` elements, and no other thread may read or
+    /// write the elements of C this product covers while it runs.
+    unsafe fn gemm_ptr(
+        d: GemmDims,
+        alpha: Self,
+        a: Strided<Self>,
+        b: Strided<Self>,
+        c: *mut Self,
+        c_len: usize,
+        rsc: isize,
+    );
 
     /// `c = alpha · a·b + beta · c` on an initialized `c` (row stride `rsc`).
     fn gemm_acc(d: GemmDims, alpha: Self, a: Strided<Self>, b: Strided<Self>, beta: Self, c: &mut [Self], rsc: isize);
@@ -161,6 +223,19 @@ macro_rules! impl_gemm {
                 unsafe { $raw(d, alpha, a, b, 0.0, c.as_mut_ptr().cast::<$t>(), c.len(), rsc) }
             }
 
+            unsafe fn gemm_ptr(
+                d: GemmDims,
+                alpha: Self,
+                a: Strided<Self>,
+                b: Strided<Self>,
+                c: *mut Self,
+                c_len: usize,
+                rsc: isize,
+            ) {
+                // SAFETY: forwarded from the caller's contract; β = 0, so nothing is read.
+                unsafe { $raw(d, alpha, a, b, 0.0, c, c_len, rsc) }
+            }
+
             fn gemm_acc(
                 d: GemmDims,
                 alpha: Self,
@@ -178,3 +253,60 @@ macro_rules! impl_gemm {
 }
 impl_gemm!(f32, matrixmultiply::sgemm, sgemm_checked);
 impl_gemm!(f64, matrixmultiply::dgemm, dgemm_checked);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic pseudo-random matrix in `[-1, 1)`.
+    fn values(len: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        (0..len)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+            })
+            .collect()
+    }
+
+    /// Row-, column- and un-split products (odd sizes, transposed operands, 1–3 threads)
+    /// against an f64 triple loop.
+    #[test]
+    fn split_products_match_a_naive_loop() {
+        for threads in 1..=3 {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            // (m, k, n): tall (split rows), wide (split columns), small (one call)
+            for &(m, k, n) in &[(203, 37, 65), (50, 29, 1001), (7, 5, 3), (64, 300, 64)] {
+                for transpose_b in [false, true] {
+                    let a = values(m * k, 1);
+                    let b = values(k * n, 2);
+                    let la = Layout::contiguous(&[m, k]);
+                    // B stored [k, n], or stored [n, k] and viewed transposed
+                    let lb = if transpose_b {
+                        Layout::contiguous(&[n, k]).transpose(0, 1)
+                    } else {
+                        Layout::contiguous(&[k, n])
+                    };
+                    let got = pool.install(|| matmul(&a, &la, &b, &lb));
+                    for i in 0..m {
+                        for j in 0..n {
+                            let want: f64 = (0..k)
+                                .map(|p| {
+                                    let bv = if transpose_b { b[j * k + p] } else { b[p * n + j] };
+                                    a[i * k + p] as f64 * bv as f64
+                                })
+                                .sum();
+                            let g = got[i * n + j] as f64;
+                            assert!(
+                                (g - want).abs() <= 1e-4 * (1.0 + want.abs()),
+                                "[{m},{k}]·[{k},{n}] (Bᵀ {transpose_b}, {threads} threads) at ({i},{j}): {g} vs {want}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

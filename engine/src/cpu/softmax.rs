@@ -127,6 +127,14 @@ simd_kernel! {
     }
 }
 
+simd_kernel! {
+    /// `logsumexp(row)` of one f32 row, vectorized: the per-row loss of cross-entropy and
+    /// the log-normalizer of decoding's per-token log-probs.
+    pub fn logsumexp_row_f32(row: &[f32]) -> f32 {
+        logsumexp_f32::<FMA>(row)
+    }
+}
+
 /// `max + ln Σ e^(x - max)` of one row (the shared core of log-softmax and
 /// cross-entropy); inlined into the caller's SIMD instantiation.
 #[inline(always)]

@@ -1,7 +1,7 @@
 //! Which WGSL shader file and entry point implement each op. Entry points are named
 //! `op_<op name>` (the prefix keeps names like `exp`, `max` or `where` from clashing with
 //! WGSL built-ins and reserved words); ops with several passes add a suffix to the extra
-//! entries (`op_cross_entropy_mean`, `op_attention_backward_dkv`).
+//! entries (`op_cross_entropy_mean`, `op_rms_norm_backward_dw`, `op_attention_backward_dkv`).
 
 use crate::Op;
 
@@ -18,6 +18,7 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("softmax", include_str!("../../../shaders/softmax.wgsl")),
     ("cross_entropy", include_str!("../../../shaders/cross_entropy.wgsl")),
     ("rmsnorm", include_str!("../../../shaders/rmsnorm.wgsl")),
+    ("swiglu_backward", include_str!("../../../shaders/swiglu_backward.wgsl")),
     ("rope", include_str!("../../../shaders/rope.wgsl")),
     ("attention", include_str!("../../../shaders/attention.wgsl")),
     ("attention_backward", include_str!("../../../shaders/attention_backward.wgsl")),
@@ -57,6 +58,7 @@ pub fn gpu_entry(op: Op) -> (&'static str, &'static str) {
         Op::Maximum => ("elementwise", "op_maximum"),
         Op::Minimum => ("elementwise", "op_minimum"),
         Op::SwiGlu => ("elementwise", "op_swiglu"),
+        Op::SwiGluBackward => ("swiglu_backward", "op_swiglu_backward"),
         Op::Where => ("elementwise", "op_where"),
         Op::Sum => ("reduce", "op_sum"),
         Op::Max => ("reduce", "op_max"),
@@ -70,6 +72,7 @@ pub fn gpu_entry(op: Op) -> (&'static str, &'static str) {
         Op::CrossEntropy => ("cross_entropy", "op_cross_entropy"),
         Op::CrossEntropyBackward => ("cross_entropy", "op_cross_entropy_backward"),
         Op::RmsNorm => ("rmsnorm", "op_rms_norm"),
+        Op::RmsNormBackward => ("rmsnorm", "op_rms_norm_backward"),
         Op::Rope => ("rope", "op_rope"),
         Op::Attention => ("attention", "op_attention"),
         Op::AttentionBackward => ("attention_backward", "op_attention_backward"),

@@ -1,5 +1,12 @@
-//! Fused kernels: softmax, log_softmax, cross_entropy, rms_norm, rope, swiglu, adamw.
-//! Each has a composite oracle it is tested against (tests/fused_oracles.rs).
+//! Fused kernels: softmax, log_softmax, cross_entropy, rms_norm, rope, swiglu, adamw, and
+//! the backward kernels of cross_entropy, rms_norm and swiglu. Each has a composite oracle
+//! it is tested against (tests/fused_oracles.rs, tests/gradcheck.rs).
+//!
+//! A backward kernel with two gradients (rms_norm's dx and dweight, swiglu's da and dup)
+//! is one op returning two tensors, as `attention_backward` returns three: both come from
+//! the same per-element values, so one pass computes them together; packing them into one
+//! `[2, ..]` buffer would not fit rms_norm (`[.., C]` and `[C]`) and would make the
+//! gradients views that keep each other's memory alive.
 
 use crate::{backend, AdamWParams, Tensor};
 
@@ -71,6 +78,32 @@ impl Tensor {
         backend::rms_norm(self, weight, eps)
     }
 
+    /// The gradients of [`Tensor::rms_norm`] w.r.t. `self` (x `[.., C]`) and `weight` `[C]`
+    /// given the output gradient `grad` (shape of x): `(dx [.., C], dweight [C])`. With
+    /// `r = 1/sqrt(mean(x²) + eps)` per row and `x̂ = x·r`: `dweight = Σ_rows grad·x̂` and
+    /// `dx = r·(grad·w − x̂·mean(grad·w·x̂))`. `dweight` is summed in a fixed order, so it
+    /// is the same bits from run to run.
+    #[track_caller]
+    pub fn rms_norm_backward(&self, weight: &Tensor, grad: &Tensor, eps: f64) -> (Tensor, Tensor) {
+        assert!(
+            weight.rank() == 1 && self.shape().last() == Some(&weight.shape()[0]),
+            "rms_norm_backward: weight {:?} does not match the last dim of {:?}",
+            weight.shape(),
+            self.shape()
+        );
+        assert_eq!(
+            grad.shape(),
+            self.shape(),
+            "rms_norm_backward: grad {:?} differs from x {:?}",
+            grad.shape(),
+            self.shape()
+        );
+        for (name, t) in [("weight", weight), ("grad", grad)] {
+            assert_eq!(t.dtype(), self.dtype(), "rms_norm_backward: {name} is {} but x is {}", t.dtype(), self.dtype());
+        }
+        backend::rms_norm_backward(self, weight, grad, eps)
+    }
+
     /// Rotary embedding of `[B, T, H, D]` (interleaved pairs) at positions
     /// `pos_offset..pos_offset+T`; `inverse` undoes it (and is its backward).
     #[track_caller]
@@ -89,6 +122,24 @@ impl Tensor {
         assert_eq!(self.shape(), up.shape(), "swiglu: shapes {:?} and {:?} differ", self.shape(), up.shape());
         assert_eq!(self.dtype(), up.dtype(), "swiglu: dtypes {} and {} differ", self.dtype(), up.dtype());
         backend::swiglu(self, up)
+    }
+
+    /// The gradients of [`Tensor::swiglu`] w.r.t. `self` (the gate pre-activation `a`) and
+    /// `up`, given the output gradient `grad`, all the same shape: with `s = σ(a)`,
+    /// `(da, dup) = (grad·up·s·(1 + a·(1 − s)), grad·a·s)`.
+    #[track_caller]
+    pub fn swiglu_backward(&self, up: &Tensor, grad: &Tensor) -> (Tensor, Tensor) {
+        for (name, t) in [("up", up), ("grad", grad)] {
+            assert_eq!(
+                t.shape(),
+                self.shape(),
+                "swiglu_backward: {name} {:?} differs from a {:?}",
+                t.shape(),
+                self.shape()
+            );
+            assert_eq!(t.dtype(), self.dtype(), "swiglu_backward: {name} is {} but a is {}", t.dtype(), self.dtype());
+        }
+        backend::swiglu_backward(self, up, grad)
     }
 
     /// One AdamW step on `param` with gradient `grad` and moments `m`, `v` (all the same

@@ -1,5 +1,6 @@
 //! Elementwise kernels (shaders/elementwise.wgsl): unary, binary with broadcasting,
-//! SwiGLU and where. Operands are read through their layouts, no copies.
+//! SwiGLU and where; and SwiGLU's backward (shaders/swiglu_backward.wgsl). Operands are
+//! read through their layouts, no copies.
 
 use super::{buf, grid_1d, on, output, require_f32, target, Params};
 use crate::gpu::gpu_entry;
@@ -38,6 +39,22 @@ pub(crate) fn binary(op: BinaryOp, a: &Tensor, b: &Tensor) -> Tensor {
 #[track_caller]
 pub(crate) fn swiglu(a: &Tensor, b: &Tensor) -> Tensor {
     two_operand(Op::SwiGlu, a, b)
+}
+
+/// `(da, dup)` of `silu(a) · up` for the output gradient `g`, all one shape.
+#[track_caller]
+pub(crate) fn swiglu_backward(a: &Tensor, up: &Tensor, g: &Tensor) -> (Tensor, Tensor) {
+    let ctx = target(&[a, up, g]).expect("gpu operand");
+    let (a, up, g) = (on(&ctx, a), on(&ctx, up), on(&ctx, g));
+    for t in [&a, &up, &g] {
+        require_f32("swiglu_backward", t);
+    }
+    let (da, dup) = (output(&ctx, a.dtype(), a.shape()), output(&ctx, a.dtype(), a.shape()));
+    let (shader, entry) = gpu_entry(Op::SwiGluBackward);
+    let p = Params::new().layout(a.layout()).layout(up.layout()).layout(g.layout()).u(a.numel());
+    let bindings = [(1, buf(&a)), (2, buf(&up)), (3, buf(&g)), (4, buf(&da)), (5, buf(&dup))];
+    ctx.launch(shader, entry, &p.0, &bindings, grid_1d(a.numel()));
+    (da, dup)
 }
 
 #[track_caller]

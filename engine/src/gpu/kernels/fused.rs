@@ -1,5 +1,6 @@
-//! Fused kernels: softmax / log_softmax (shaders/softmax.wgsl), cross_entropy,
-//! rms_norm, rope and the AdamW update, each one launch (cross_entropy two).
+//! Fused kernels: softmax / log_softmax (shaders/softmax.wgsl), cross_entropy and its
+//! backward, rms_norm and its backward, rope and the AdamW update, each one launch
+//! (cross_entropy and rms_norm_backward two).
 
 use std::sync::Arc;
 
@@ -107,6 +108,28 @@ pub(crate) fn rms_norm(x: &Tensor, w: &Tensor, eps: f64) -> Tensor {
     let p = Params::new().u(rows).u(c).f(eps).u(0);
     ctx.launch(shader, entry, &p.0, &[(1, buf(&x)), (2, buf(&w)), (3, buf(&out))], grid_rows(rows));
     out
+}
+
+/// Gradients `(dx [rows, C], dw [C])` of RMSNorm for x and grad `[.., C]`, weight `[C]`.
+#[track_caller]
+pub(crate) fn rms_norm_backward(x: &Tensor, w: &Tensor, g: &Tensor, eps: f64) -> (Tensor, Tensor) {
+    let ctx = target(&[x, w, g]).expect("gpu operand");
+    let (x, w, g) = (dense(&on(&ctx, x)), dense(&on(&ctx, w)), dense(&on(&ctx, g)));
+    for t in [&x, &w, &g] {
+        require_f32("rms_norm_backward", t);
+    }
+    let c = w.numel();
+    let rows = x.numel().checked_div(c).unwrap_or(0);
+    let (dx, dw) = (output(&ctx, x.dtype(), x.shape()), output(&ctx, w.dtype(), w.shape()));
+    let rstd = output(&ctx, x.dtype(), &[rows]);
+    let (shader, entry) = gpu_entry(Op::RmsNormBackward);
+    let p = Params::new().u(rows).u(c).f(eps).u(0);
+    let bindings = [(1, buf(&x)), (2, buf(&w)), (4, buf(&g)), (5, buf(&dx)), (6, buf(&rstd))];
+    ctx.launch(shader, entry, &p.0, &bindings, grid_rows(rows));
+    // one workgroup per column sums over the rows in a fixed order (zeros when there are none)
+    let bindings = [(1, buf(&x)), (4, buf(&g)), (6, buf(&rstd)), (7, buf(&dw))];
+    ctx.launch(shader, "op_rms_norm_backward_dw", &p.0, &bindings, grid_rows(c));
+    (dx, dw)
 }
 
 /// Upload of an f32 host vector.
