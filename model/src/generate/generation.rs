@@ -4,6 +4,7 @@ use rayon::prelude::*;
 
 use super::inference::InferenceModel;
 use super::sampler::{log_prob, Sampler, Sampling};
+use super::team::{with_team, Team};
 use crate::error::{ModelError, Result};
 
 /// What to generate.
@@ -47,14 +48,25 @@ pub struct Generation {
 /// Continues each prompt (lengths may differ; each must hold at least one token, e.g.
 /// BOS). Sequences run independently, in parallel, each with its own KV cache.
 pub fn generate(model: &InferenceModel, prompts: &[Vec<u32>], options: &GenerateOptions) -> Result<Vec<Generation>> {
+    if let [prompt] = prompts {
+        // one sequence: every core works on each token
+        return with_team(|team| Ok(vec![generate_one(model, prompt, options, options.seed, team)?]));
+    }
+    // several: one sequence per core, each on its own thread
     prompts
         .par_iter()
         .enumerate()
-        .map(|(i, prompt)| generate_one(model, prompt, options, options.seed.wrapping_add(i as u64)))
+        .map(|(i, prompt)| generate_one(model, prompt, options, options.seed.wrapping_add(i as u64), None))
         .collect()
 }
 
-fn generate_one(model: &InferenceModel, prompt: &[u32], options: &GenerateOptions, seed: u64) -> Result<Generation> {
+fn generate_one(
+    model: &InferenceModel,
+    prompt: &[u32],
+    options: &GenerateOptions,
+    seed: u64,
+    team: Option<&Team>,
+) -> Result<Generation> {
     let max_seq_len = model.config.max_seq_len;
     if prompt.is_empty() {
         return Err(ModelError::config("prompt", "is empty; start it with BOS"));
@@ -65,7 +77,7 @@ fn generate_one(model: &InferenceModel, prompt: &[u32], options: &GenerateOption
     let mut state = model.new_state();
     let mut sampler = Sampler::new(options.sampling, seed);
     for &token in &prompt[..prompt.len() - 1] {
-        model.step(&mut state, token)?;
+        model.step_on(&mut state, token, team)?;
     }
     let mut next_input = prompt[prompt.len() - 1];
     let (mut tokens, mut log_probs) = (Vec::new(), Vec::new());
@@ -76,7 +88,7 @@ fn generate_one(model: &InferenceModel, prompt: &[u32], options: &GenerateOption
         if state.cache.len() == max_seq_len {
             break FinishReason::Context;
         }
-        let logits = model.step(&mut state, next_input)?;
+        let logits = model.step_on(&mut state, next_input, team)?;
         let token = sampler.sample(logits);
         tokens.push(token);
         log_probs.push(log_prob(logits, token));

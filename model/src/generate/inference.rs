@@ -2,41 +2,45 @@
 //! preallocated KV cache and scratch space reused for every token — no autograd graph, no
 //! allocation per token. Mirrors `Llama::forward` (same weights, same interleaved RoPE).
 
-use rayon::prelude::*;
-
+use super::arena::WeightArena;
 use super::kernels::{dot, matvec, rms_norm, softmax, swiglu};
 use super::kv_cache::KvCache;
+use super::team::{with_team, Disjoint, Team};
+use std::ops::Range;
+
 use crate::config::Config;
 use crate::error::{ModelError, Result};
 use crate::llama::Llama;
 use crate::weights::{check_weights, Weights};
 
-/// One layer's weights, row-major `[out, in]`.
+/// One layer's weights, row-major `[out, in]`, as element ranges of the model's arena.
 struct LayerWeights {
     /// `[C]`
-    attn_norm: Vec<f32>,
+    attn_norm: Range<usize>,
     /// q, k and v projections stacked: `[(H + 2·KV)·D, C]` — one matvec instead of three.
-    wqkv: Vec<f32>,
+    wqkv: Range<usize>,
     /// `[C, H·D]`
-    wo: Vec<f32>,
+    wo: Range<usize>,
     /// `[C]`
-    ffn_norm: Vec<f32>,
+    ffn_norm: Range<usize>,
     /// gate and up projections stacked: `[2F, C]`.
-    w_gate_up: Vec<f32>,
+    w_gate_up: Range<usize>,
     /// `[C, F]`
-    w_down: Vec<f32>,
+    w_down: Range<usize>,
 }
 
 /// A model prepared for fast decoding.
 pub struct InferenceModel {
     pub config: Config,
+    /// Every weight below, in one huge-page-backed allocation.
+    arena: WeightArena,
     /// `[V, C]`
-    embed: Vec<f32>,
+    embed: Range<usize>,
     layers: Vec<LayerWeights>,
     /// `[C]`
-    final_norm: Vec<f32>,
-    /// `[V, C]`, or `None` when tied to `embed`.
-    lm_head: Option<Vec<f32>>,
+    final_norm: Range<usize>,
+    /// `[V, C]` (the same range as `embed` when tied).
+    lm_head: Range<usize>,
     /// RoPE cos and sin `[S, D/2]` (the engine's table: angle `p · θ^(−2i/D)` in f64).
     rope_cos: Vec<f32>,
     rope_sin: Vec<f32>,
@@ -75,24 +79,42 @@ impl InferenceModel {
         let mut weights = weights.clone();
         check_weights(config, &mut weights)?;
         let get = |name: &str| -> Vec<f32> { weights[name].to_dtype(llamaforge_engine::DType::F32).to_vec::<f32>() };
-        let layers = (0..config.n_layers)
-            .map(|i| {
-                let p = format!("model.layers.{i}");
-                let mut wqkv = get(&format!("{p}.self_attn.q_proj.weight"));
-                wqkv.extend(get(&format!("{p}.self_attn.k_proj.weight")));
-                wqkv.extend(get(&format!("{p}.self_attn.v_proj.weight")));
-                let mut w_gate_up = get(&format!("{p}.mlp.gate_proj.weight"));
-                w_gate_up.extend(get(&format!("{p}.mlp.up_proj.weight")));
-                LayerWeights {
-                    attn_norm: get(&format!("{p}.input_layernorm.weight")),
-                    wqkv,
-                    wo: get(&format!("{p}.self_attn.o_proj.weight")),
-                    ffn_norm: get(&format!("{p}.post_attention_layernorm.weight")),
-                    w_gate_up,
-                    w_down: get(&format!("{p}.mlp.down_proj.weight")),
-                }
+        // the parts in the order they are read while decoding a token
+        let mut parts: Vec<Vec<f32>> = vec![get("model.embed_tokens.weight")];
+        for i in 0..config.n_layers {
+            let p = format!("model.layers.{i}");
+            let mut wqkv = get(&format!("{p}.self_attn.q_proj.weight"));
+            wqkv.extend(get(&format!("{p}.self_attn.k_proj.weight")));
+            wqkv.extend(get(&format!("{p}.self_attn.v_proj.weight")));
+            let mut w_gate_up = get(&format!("{p}.mlp.gate_proj.weight"));
+            w_gate_up.extend(get(&format!("{p}.mlp.up_proj.weight")));
+            parts.push(get(&format!("{p}.input_layernorm.weight")));
+            parts.push(wqkv);
+            parts.push(get(&format!("{p}.self_attn.o_proj.weight")));
+            parts.push(get(&format!("{p}.post_attention_layernorm.weight")));
+            parts.push(w_gate_up);
+            parts.push(get(&format!("{p}.mlp.down_proj.weight")));
+        }
+        parts.push(get("model.norm.weight"));
+        if !config.tied_embeddings {
+            parts.push(get("lm_head.weight"));
+        }
+        let (arena, ranges) = WeightArena::new(&parts.iter().map(Vec::as_slice).collect::<Vec<_>>());
+        drop(parts);
+        let embed = ranges[0].clone();
+        let layers = ranges[1..1 + 6 * config.n_layers]
+            .chunks_exact(6)
+            .map(|r| LayerWeights {
+                attn_norm: r[0].clone(),
+                wqkv: r[1].clone(),
+                wo: r[2].clone(),
+                ffn_norm: r[3].clone(),
+                w_gate_up: r[4].clone(),
+                w_down: r[5].clone(),
             })
             .collect();
+        let final_norm = ranges[1 + 6 * config.n_layers].clone();
+        let lm_head = ranges.get(2 + 6 * config.n_layers).cloned().unwrap_or_else(|| embed.clone());
         let (d, half) = (config.head_dim(), config.head_dim() / 2);
         let mut rope_cos = Vec::with_capacity(config.max_seq_len * half);
         let mut rope_sin = Vec::with_capacity(config.max_seq_len * half);
@@ -103,15 +125,7 @@ impl InferenceModel {
                 rope_sin.push(angle.sin() as f32);
             }
         }
-        Ok(InferenceModel {
-            config: config.clone(),
-            embed: get("model.embed_tokens.weight"),
-            layers,
-            final_norm: get("model.norm.weight"),
-            lm_head: (!config.tied_embeddings).then(|| get("lm_head.weight")),
-            rope_cos,
-            rope_sin,
-        })
+        Ok(InferenceModel { config: config.clone(), arena, embed, layers, final_norm, lm_head, rope_cos, rope_sin })
     }
 
     /// Fresh decoding state (KV cache for `max_seq_len` positions).
@@ -132,8 +146,14 @@ impl InferenceModel {
     }
 
     /// Feeds `token` at the next position of `state` and returns the logits `[V]` for the
-    /// token after it.
+    /// token after it. Uses the decoding team (all cores) when no other sequence holds it.
     pub fn step<'s>(&self, state: &'s mut InferenceState, token: u32) -> Result<&'s [f32]> {
+        with_team(|team| self.step_on(state, token, team))
+    }
+
+    /// [`InferenceModel::step`] on the given team, or on this thread alone with `None` (what
+    /// sequences decoded side by side use).
+    pub fn step_on<'s>(&self, state: &'s mut InferenceState, token: u32, team: Option<&Team>) -> Result<&'s [f32]> {
         let c = &self.config;
         let pos = state.cache.len();
         if pos >= c.max_seq_len {
@@ -149,12 +169,14 @@ impl InferenceModel {
         let (q_dim, kv_dim) = (c.n_heads * d, c.kv_dim());
         let eps = c.norm_eps as f32;
         let s = state;
-        s.x.copy_from_slice(&self.embed[token as usize * dim..(token as usize + 1) * dim]);
+        let w = &*self.arena;
+        let embed = &w[self.embed.clone()];
+        s.x.copy_from_slice(&embed[token as usize * dim..(token as usize + 1) * dim]);
 
         for (l, layer) in self.layers.iter().enumerate() {
             // attention: x += Wo · attend(rope(Wq·n), cache ∪ rope(Wk·n), cache ∪ Wv·n)
-            rms_norm(&s.x, &layer.attn_norm, eps, &mut s.normed);
-            matvec(&layer.wqkv, &s.normed, &mut s.qkv);
+            rms_norm(&s.x, &w[layer.attn_norm.clone()], eps, &mut s.normed);
+            matvec(&w[layer.wqkv.clone()], &s.normed, &mut s.qkv, team);
             let (q, kv) = s.qkv.split_at_mut(q_dim);
             let (k, v) = kv.split_at_mut(kv_dim);
             self.rope(q, pos);
@@ -162,22 +184,22 @@ impl InferenceModel {
             let (k_slot, v_slot) = s.cache.slot_mut(l, pos);
             k_slot.copy_from_slice(k);
             v_slot.copy_from_slice(v);
-            self.attend(l, pos, q, &s.cache, &mut s.scores, &mut s.attn_out);
-            matvec(&layer.wo, &s.attn_out, &mut s.sublayer_out);
+            self.attend(l, pos, q, &s.cache, &mut s.scores, &mut s.attn_out, team);
+            matvec(&w[layer.wo.clone()], &s.attn_out, &mut s.sublayer_out, team);
             s.x.iter_mut().zip(&s.sublayer_out).for_each(|(x, o)| *x += o);
 
             // SwiGLU: x += W_down · (silu(W_gate·n) · W_up·n)
-            rms_norm(&s.x, &layer.ffn_norm, eps, &mut s.normed);
-            matvec(&layer.w_gate_up, &s.normed, &mut s.gate_up);
+            rms_norm(&s.x, &w[layer.ffn_norm.clone()], eps, &mut s.normed);
+            matvec(&w[layer.w_gate_up.clone()], &s.normed, &mut s.gate_up, team);
             let (gate, up) = s.gate_up.split_at_mut(c.hidden_dim);
             swiglu(gate, up);
-            matvec(&layer.w_down, gate, &mut s.sublayer_out);
+            matvec(&w[layer.w_down.clone()], gate, &mut s.sublayer_out, team);
             s.x.iter_mut().zip(&s.sublayer_out).for_each(|(x, o)| *x += o);
         }
         s.cache.advance();
 
-        rms_norm(&s.x, &self.final_norm, eps, &mut s.normed);
-        matvec(self.lm_head.as_deref().unwrap_or(&self.embed), &s.normed, &mut s.logits);
+        rms_norm(&s.x, &w[self.final_norm.clone()], eps, &mut s.normed);
+        matvec(&w[self.lm_head.clone()], &s.normed, &mut s.logits, team);
         Ok(&s.logits)
     }
 
@@ -196,12 +218,24 @@ impl InferenceModel {
 
     /// Fused attention of one query token over positions `0..=pos` of the cache, per head:
     /// scores = q·k/√D, softmax, weighted sum of v. Query head h reads kv head h/(H/KV).
-    fn attend(&self, layer: usize, pos: usize, q: &[f32], cache: &KvCache, scores: &mut [f32], out: &mut [f32]) {
+    /// `scores` is `[H, S]` scratch, `out` `[H·D]`; heads are split across the team once
+    /// the cache is long enough to pay for the hand-over.
+    #[allow(clippy::too_many_arguments)]
+    fn attend(
+        &self,
+        layer: usize,
+        pos: usize,
+        q: &[f32],
+        cache: &KvCache,
+        scores: &mut [f32],
+        out: &mut [f32],
+        team: Option<&Team>,
+    ) {
         let c = &self.config;
-        let (d, kv_dim, group) = (c.head_dim(), c.kv_dim(), c.n_heads / c.n_kv_heads);
+        let (d, kv_dim, group, s_max) = (c.head_dim(), c.kv_dim(), c.n_heads / c.n_kv_heads, c.max_seq_len);
         let (keys, values) = cache.layer(layer);
         let scale = 1.0 / (d as f32).sqrt();
-        let head = |(h, (out_h, scores_h)): (usize, (&mut [f32], &mut [f32]))| {
+        let head = |h: usize, out_h: &mut [f32], scores_h: &mut [f32]| {
             let kv_off = (h / group) * d;
             let q_h = &q[h * d..(h + 1) * d];
             let scores_h = &mut scores_h[..=pos];
@@ -215,11 +249,28 @@ impl InferenceModel {
                 out_h.iter_mut().zip(v).for_each(|(o, &v)| *o += w * v);
             }
         };
-        // parallel heads only pay off once the cache is long
-        if (pos + 1) * d * c.n_heads >= 1 << 15 {
-            out.par_chunks_mut(d).zip(scores.par_chunks_mut(c.max_seq_len)).enumerate().for_each(head);
-        } else {
-            out.chunks_mut(d).zip(scores.chunks_mut(c.max_seq_len)).enumerate().for_each(head);
+        match team {
+            Some(team) if (pos + 1) * d * c.n_heads >= 1 << 13 => {
+                let (out, scores) = (Disjoint::new(out), Disjoint::new(scores));
+                team.for_ranges(c.n_heads, 1, &|heads| {
+                    // SAFETY: the head ranges of one `for_ranges` call are disjoint, and so
+                    // are the element ranges derived from them.
+                    let (out, scores) = unsafe {
+                        (
+                            out.range_mut(heads.start * d..heads.end * d),
+                            scores.range_mut(heads.start * s_max..heads.end * s_max),
+                        )
+                    };
+                    for (i, (o, sc)) in out.chunks_mut(d).zip(scores.chunks_mut(s_max)).enumerate() {
+                        head(heads.start + i, o, sc);
+                    }
+                });
+            }
+            _ => {
+                for (h, (o, sc)) in out.chunks_mut(d).zip(scores.chunks_mut(s_max)).enumerate() {
+                    head(h, o, sc);
+                }
+            }
         }
     }
 }

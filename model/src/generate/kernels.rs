@@ -3,11 +3,11 @@
 //! a default `cargo build` targets baseline x86-64, so without the dispatch the weights
 //! would stream through 128-bit SSE.
 
-use rayon::prelude::*;
+use super::team::{Disjoint, Team};
 
-/// Rows per rayon task; below this many weights in total a matvec runs on one thread
-/// (the fork/join costs more than it saves for the 260K model's 64×64 matrices).
-const PAR_MIN_WEIGHTS: usize = 1 << 15;
+/// Below this many weights a matvec runs on one thread (the hand-over costs more than it
+/// saves for the 260K model's 64×64 matrices).
+const PAR_MIN_WEIGHTS: usize = 1 << 14;
 
 /// Dot product body, inlined into each `#[target_feature]` wrapper so the compiler
 /// vectorizes it for that instruction set. `LANES` independent accumulators hide the FMA
@@ -36,10 +36,48 @@ fn matvec_body<const LANES: usize>(w: &[f32], x: &[f32], out: &mut [f32]) {
     }
 }
 
+/// One row at a time, front to back, two accumulators to hide the FMA latency. Reading
+/// the rows strictly in order is what keeps the hardware prefetchers streaming at full
+/// DRAM speed: a 4-row kernel that shares each load of `x` (4 interleaved streams) and a
+/// variant with non-temporal software prefetch both decoded the 15M model 25–35% slower
+/// (docs/PERFORMANCE.md).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
 unsafe fn matvec_avx512(w: &[f32], x: &[f32], out: &mut [f32]) {
-    matvec_body::<32>(w, x, out)
+    use std::arch::x86_64::*;
+    let n = x.len();
+    let rows = out.len();
+    assert!(w.len() >= rows * n);
+    let (full, tail) = (n / 16 * 16, n % 16);
+    let mask: __mmask16 = ((1u32 << tail) - 1) as u16;
+    let xp = x.as_ptr();
+    // SAFETY (whole body): every load reads row r < rows of `w` at columns < n (the tail
+    // through a mask), inside the `rows · n` elements asserted above, or `x` at columns < n;
+    // `r < rows = out.len()` for the store.
+    unsafe {
+        for r in 0..rows {
+            let row = w.as_ptr().add(r * n);
+            let (mut a0, mut a1) = (_mm512_setzero_ps(), _mm512_setzero_ps());
+            let mut j = 0;
+            while j + 32 <= full {
+                a0 = _mm512_fmadd_ps(_mm512_loadu_ps(row.add(j)), _mm512_loadu_ps(xp.add(j)), a0);
+                a1 = _mm512_fmadd_ps(_mm512_loadu_ps(row.add(j + 16)), _mm512_loadu_ps(xp.add(j + 16)), a1);
+                j += 32;
+            }
+            if j < full {
+                a0 = _mm512_fmadd_ps(_mm512_loadu_ps(row.add(j)), _mm512_loadu_ps(xp.add(j)), a0);
+                j += 16;
+            }
+            if tail != 0 {
+                a1 = _mm512_fmadd_ps(
+                    _mm512_maskz_loadu_ps(mask, row.add(j)),
+                    _mm512_maskz_loadu_ps(mask, xp.add(j)),
+                    a1,
+                );
+            }
+            *out.get_unchecked_mut(r) = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+        }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -49,7 +87,7 @@ unsafe fn matvec_avx2(w: &[f32], x: &[f32], out: &mut [f32]) {
 }
 
 /// `out[r] = Σ_j w[r, j] · x[j]` for one thread's rows, on the widest vector unit present.
-fn matvec_serial(w: &[f32], x: &[f32], out: &mut [f32]) {
+pub fn matvec_serial(w: &[f32], x: &[f32], out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     {
         if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma") {
@@ -68,19 +106,23 @@ fn matvec_serial(w: &[f32], x: &[f32], out: &mut [f32]) {
     }
 }
 
-/// `w` `[R, N]` row-major, `x` `[N]` → `out` `[R]`; rows are split across threads when
-/// the matrix is large enough to pay for it.
-pub fn matvec(w: &[f32], x: &[f32], out: &mut [f32]) {
+/// `w` `[R, N]` row-major, `x` `[N]` → `out` `[R]`; rows are split across the team's
+/// threads when there is a team and the matrix is large enough to pay for the hand-over.
+pub fn matvec(w: &[f32], x: &[f32], out: &mut [f32], team: Option<&Team>) {
     let n = x.len();
-    debug_assert_eq!(w.len(), out.len() * n, "matvec: [{}] weights for {} rows of {n}", w.len(), out.len());
-    if w.len() < PAR_MIN_WEIGHTS || rayon::current_num_threads() == 1 {
-        return matvec_serial(w, x, out);
+    assert_eq!(w.len(), out.len() * n, "matvec: [{}] weights for {} rows of {n}", w.len(), out.len());
+    match team {
+        Some(team) if w.len() >= PAR_MIN_WEIGHTS => {
+            let rows = out.len();
+            let out = Disjoint::new(out);
+            team.for_ranges(rows, 1, &|r| {
+                // SAFETY: the ranges of one `for_ranges` call are disjoint.
+                let o = unsafe { out.range_mut(r.clone()) };
+                matvec_serial(&w[r.start * n..r.end * n], x, o);
+            });
+        }
+        _ => matvec_serial(w, x, out),
     }
-    // a few tasks per thread so a descheduled core does not stall the whole token
-    let rows_per_task = out.len().div_ceil(rayon::current_num_threads() * 4).max(1);
-    out.par_chunks_mut(rows_per_task)
-        .zip(w.par_chunks(rows_per_task * n))
-        .for_each(|(o, rows)| matvec_serial(rows, x, o));
 }
 
 /// `x · rsqrt(mean(x²) + eps) · weight` into `out` (all `[C]`).
@@ -116,4 +158,59 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut out = [0.0f32];
     matvec_serial(a, b, &mut out);
     out[0]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Row counts from 1 to a few hundred, column counts around the 16/32-float steps, on
+    /// one thread or split over a team of 2 or 3.
+    #[test]
+    fn matvec_matches_a_naive_loop() {
+        let teams = [Team::new(2), Team::new(3)];
+        for rows in [1usize, 3, 4, 5, 17, 40, 203] {
+            for n in [1usize, 15, 16, 17, 32, 48, 63, 288] {
+                let w: Vec<f32> = (0..rows * n).map(|i| ((i * 37 % 101) as f32 - 50.0) / 64.0).collect();
+                let x: Vec<f32> = (0..n).map(|i| ((i * 13 % 29) as f32 - 14.0) / 16.0).collect();
+                let want: Vec<f64> =
+                    w.chunks(n).map(|row| row.iter().zip(&x).map(|(&a, &b)| a as f64 * b as f64).sum()).collect();
+                let mut runs: Vec<(String, Vec<f32>)> = Vec::new();
+                let mut out = vec![f32::NAN; rows];
+                matvec(&w, &x, &mut out, None);
+                runs.push(("one thread".into(), out));
+                for team in &teams {
+                    // `matvec` splits only large matrices; split these regardless
+                    let mut out = vec![f32::NAN; rows];
+                    let o = Disjoint::new(&mut out);
+                    team.for_ranges(rows, 1, &|r| {
+                        // SAFETY: disjoint ranges of one call
+                        let o = unsafe { o.range_mut(r.clone()) };
+                        matvec_serial(&w[r.start * n..r.end * n], &x, o);
+                    });
+                    runs.push((format!("team of {}", team.size()), out));
+                }
+                for (what, got) in runs {
+                    for (r, (&g, &e)) in got.iter().zip(&want).enumerate() {
+                        assert!(
+                            (g as f64 - e).abs() <= 1e-5 * (1.0 + e.abs()),
+                            "{rows}×{n} {what}, row {r}: {g} vs {e}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// A matrix above the split threshold through the team path of `matvec` itself.
+    #[test]
+    fn large_matvec_on_a_team_matches_one_thread() {
+        let (rows, n) = (1000, 97);
+        let w: Vec<f32> = (0..rows * n).map(|i| ((i * 7 % 23) as f32 - 11.0) / 8.0).collect();
+        let x: Vec<f32> = (0..n).map(|i| (i % 5) as f32 - 2.0).collect();
+        let (mut one, mut two) = (vec![0.0; rows], vec![f32::NAN; rows]);
+        matvec(&w, &x, &mut one, None);
+        matvec(&w, &x, &mut two, Some(&Team::new(2)));
+        assert_eq!(one, two);
+    }
 }

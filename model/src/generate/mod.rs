@@ -1,13 +1,17 @@
 //! Generation without autograd: a KV-cached single-token inference path on plain f32
-//! buffers (`inference.rs`, `kernels.rs`, `kv_cache.rs`), sampling (`sampler.rs`),
-//! batched generation (`generation.rs`) and scoring of given continuations (`score.rs`).
+//! buffers (`inference.rs`, `kernels.rs`, `kv_cache.rs`, weights in one huge-page arena:
+//! `arena.rs`), sampling (`sampler.rs`),
+//! batched generation (`generation.rs`), scoring of given continuations (`score.rs`) and
+//! the thread team that splits each token of a single sequence over the cores (`team.rs`).
 
+mod arena;
 mod generation;
 mod inference;
 pub mod kernels;
 mod kv_cache;
 mod sampler;
 mod score;
+pub mod team;
 
 pub use generation::{generate, FinishReason, GenerateOptions, Generation};
 pub use inference::{InferenceModel, InferenceState};

@@ -1,5 +1,6 @@
 //! Choosing the next token from logits: greedy, temperature, nucleus (top-p), seeded.
 
+use llamaforge_engine::cpu::softmax::logsumexp_row_f32;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -112,9 +113,8 @@ fn sample_from(probs: &[f32], r: f32) -> u32 {
     probs.len() as u32 - 1
 }
 
-/// `log softmax(logits)[token]` at temperature 1 (accumulated in f64).
+/// `log softmax(logits)[token]` at temperature 1, through the engine's vectorized
+/// log-sum-exp (a scalar f64 `exp` per logit cost ~10% of a 15M decoding step).
 pub fn log_prob(logits: &[f32], token: u32) -> f32 {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
-    let sum: f64 = logits.iter().map(|&l| (l as f64 - max).exp()).sum();
-    (logits[token as usize] as f64 - max - sum.ln()) as f32
+    logits[token as usize] - logsumexp_row_f32(logits)
 }

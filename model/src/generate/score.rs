@@ -5,6 +5,7 @@ use rayon::prelude::*;
 
 use super::inference::InferenceModel;
 use super::sampler::log_prob;
+use super::team::{with_team, Team};
 use crate::error::{ModelError, Result};
 
 /// For each pair, `log p(continuation[j] | prompt, continuation[..j])` for every j.
@@ -16,21 +17,24 @@ pub fn score(model: &InferenceModel, prompts: &[Vec<u32>], continuations: &[Vec<
             format!("{} prompts but {} continuations", prompts.len(), continuations.len()),
         ));
     }
-    prompts.par_iter().zip(continuations).map(|(p, c)| score_one(model, p, c)).collect()
+    if let ([p], [c]) = (prompts, continuations) {
+        return with_team(|team| Ok(vec![score_one(model, p, c, team)?]));
+    }
+    prompts.par_iter().zip(continuations).map(|(p, c)| score_one(model, p, c, None)).collect()
 }
 
-fn score_one(model: &InferenceModel, prompt: &[u32], continuation: &[u32]) -> Result<Vec<f32>> {
+fn score_one(model: &InferenceModel, prompt: &[u32], continuation: &[u32], team: Option<&Team>) -> Result<Vec<f32>> {
     if prompt.is_empty() {
         return Err(ModelError::config("prompt", "is empty; start it with BOS"));
     }
     let mut state = model.new_state();
     for &token in &prompt[..prompt.len() - 1] {
-        model.step(&mut state, token)?;
+        model.step_on(&mut state, token, team)?;
     }
     let mut input = prompt[prompt.len() - 1];
     let mut out = Vec::with_capacity(continuation.len());
     for &token in continuation {
-        let logits = model.step(&mut state, input)?;
+        let logits = model.step_on(&mut state, input, team)?;
         if token as usize >= logits.len() {
             return Err(ModelError::config("continuation", format!("token id {token} ≥ vocab size {}", logits.len())));
         }
