@@ -252,8 +252,8 @@ impl InferenceModel {
         match team {
             Some(team) if (pos + 1) * d * c.n_heads >= 1 << 13 => {
                 let (out, scores) = (Disjoint::new(out), Disjoint::new(scores));
-                team.for_ranges(c.n_heads, 1, &|heads| {
-                    // SAFETY: the head ranges of one `for_ranges` call are disjoint, and so
+                team.for_chunks(c.n_heads, 1, &|heads| {
+                    // SAFETY: the head ranges of one `for_chunks` call are disjoint, and so
                     // are the element ranges derived from them.
                     let (out, scores) = unsafe {
                         (

@@ -8,6 +8,8 @@ use super::team::{Disjoint, Team};
 /// Below this many weights a matvec runs on one thread (the hand-over costs more than it
 /// saves for the 260K model's 64×64 matrices).
 const PAR_MIN_WEIGHTS: usize = 1 << 14;
+/// Fewest weights in one chunk of a split matvec.
+const CHUNK_MIN_WEIGHTS: usize = 1 << 14;
 
 /// Dot product body, inlined into each `#[target_feature]` wrapper so the compiler
 /// vectorizes it for that instruction set. `LANES` independent accumulators hide the FMA
@@ -114,9 +116,12 @@ pub fn matvec(w: &[f32], x: &[f32], out: &mut [f32], team: Option<&Team>) {
     match team {
         Some(team) if w.len() >= PAR_MIN_WEIGHTS => {
             let rows = out.len();
+            // ~8 chunks per thread (a slow thread's share is picked up by the others), each
+            // at least CHUNK_MIN_WEIGHTS so a claim costs little next to its work
+            let chunk = rows.div_ceil(8 * team.size()).max(CHUNK_MIN_WEIGHTS.div_ceil(n));
             let out = Disjoint::new(out);
-            team.for_ranges(rows, 1, &|r| {
-                // SAFETY: the ranges of one `for_ranges` call are disjoint.
+            team.for_chunks(rows, chunk, &|r| {
+                // SAFETY: the chunks of one `for_chunks` call are disjoint.
                 let o = unsafe { out.range_mut(r.clone()) };
                 matvec_serial(&w[r.start * n..r.end * n], x, o);
             });
@@ -183,7 +188,7 @@ mod tests {
                     // `matvec` splits only large matrices; split these regardless
                     let mut out = vec![f32::NAN; rows];
                     let o = Disjoint::new(&mut out);
-                    team.for_ranges(rows, 1, &|r| {
+                    team.for_chunks(rows, 3, &|r| {
                         // SAFETY: disjoint ranges of one call
                         let o = unsafe { o.range_mut(r.clone()) };
                         matvec_serial(&w[r.start * n..r.end * n], &x, o);

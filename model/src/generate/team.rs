@@ -1,11 +1,18 @@
 //! A fixed team of threads for single-stream decoding.
 //!
 //! Decoding one token of the 15M model is ~25 matrix·vector products of 0.1–9 M weights
-//! each, ~1.5 ms in all. A rayon fork/join costs 15–20 µs on a 2-vCPU machine (the idle
-//! worker has gone to sleep and must be woken through the kernel), which is a quarter of the
-//! token. The team's workers instead spin on an epoch counter for a while after each job, so
-//! a hand-over costs what one cache line moving between cores costs (~0.1–0.5 µs); after
+//! each, ~1.2 ms in all. A rayon fork/join costs 15–20 µs on a 2-vCPU machine (the idle
+//! worker has gone to sleep and must be woken through the kernel), a quarter of the token.
+//! The team's workers instead spin on an epoch counter for a while after each job, so a
+//! hand-over costs what moving a cache line between cores costs (~0.1–0.5 µs); after
 //! [`SPIN_FOR`] without work they park and stop using the CPU.
+//!
+//! Work is claimed, not assigned: a job is a range of items cut into chunks, and every
+//! thread (the caller included) takes chunks from a shared counter until none are left.
+//! A worker that the OS has descheduled — another program on the same cores — therefore
+//! never holds up the caller: the caller does the chunks itself, closes the job, and waits
+//! only for the chunks a worker already took. A late worker finds the job closed and
+//! skips it without touching it.
 //!
 //! One caller at a time: [`with_team`] hands the process-wide team to whoever finds it free
 //! and `None` to anyone else, who then runs on its own thread.
@@ -14,7 +21,7 @@ use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::ops::Range;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, TryLockError};
 use std::thread::{self, JoinHandle, Thread};
 use std::time::{Duration, Instant};
@@ -22,32 +29,39 @@ use std::time::{Duration, Instant};
 /// How long an idle worker spins before it parks.
 const SPIN_FOR: Duration = Duration::from_millis(2);
 
-/// A job: called once on every team thread with `(thread index, team size)`.
-type Job = dyn Fn(usize, usize) + Sync;
+/// A job as the workers see it: claim and run chunks until none are left.
+type Job = dyn Fn() + Sync;
+
+/// `Shared::open` layout: job epoch in the high 32 bits, a closed flag, and the number of
+/// workers currently inside the job in the low bits.
+const CLOSED: u64 = 1 << 31;
+const INSIDE: u64 = CLOSED - 1;
 
 struct Shared {
-    /// Bumped once per job; workers run the job when they see it change.
+    /// Bumped once per job; workers look at the job when they see it change.
     epoch: AtomicUsize,
-    /// Workers that have not finished the current job yet.
-    remaining: AtomicUsize,
-    /// The current job, valid while `remaining > 0` (the caller of [`Team::run`] waits).
+    /// Whether workers may still join the current job, and how many are inside it.
+    open: AtomicU64,
+    /// The current job, valid while the job is open or a worker is inside it.
     job: UnsafeCell<Option<*const Job>>,
-    /// Set by a worker whose part of the job panicked.
+    /// Set by a worker whose chunk panicked.
     panicked: AtomicBool,
     /// Per worker: it is parked (or about to park) and must be unparked.
     sleeping: Vec<AtomicBool>,
     shutdown: AtomicBool,
 }
 
-// SAFETY: `job` is written only by the thread inside `Team::run` (which holds the team
-// exclusively) before the Release bump of `epoch`, and read by workers only after an
-// Acquire load observes that bump and before they decrement `remaining`; `run` does not
-// return (or write `job` again) until `remaining` is 0. The pointee is `Sync`.
+// SAFETY: `job` is written only by the thread inside `Team::for_chunks` (which holds the
+// team exclusively) while no worker is inside a job (the previous job was closed and its
+// inside-count reached 0), before the SeqCst bump of `epoch`. A worker dereferences it
+// only after registering in `open` (a CAS that fails once the job is closed), and
+// `for_chunks` does not return until the job is closed and the inside-count is 0 again.
+// The pointee is `Sync`.
 unsafe impl Sync for Shared {}
 // SAFETY: as above; the raw pointer is only dereferenced under that protocol.
 unsafe impl Send for Shared {}
 
-/// Worker threads plus the calling thread, which runs part 0 of every job.
+/// Worker threads plus the calling thread.
 pub struct Team {
     shared: Arc<Shared>,
     workers: Vec<(JoinHandle<()>, Thread)>,
@@ -59,7 +73,7 @@ impl Team {
         let workers_n = size.max(1) - 1;
         let shared = Arc::new(Shared {
             epoch: AtomicUsize::new(0),
-            remaining: AtomicUsize::new(0),
+            open: AtomicU64::new(CLOSED),
             job: UnsafeCell::new(None),
             panicked: AtomicBool::new(false),
             sleeping: (0..workers_n).map(|_| AtomicBool::new(false)).collect(),
@@ -70,7 +84,7 @@ impl Team {
                 let shared = Arc::clone(&shared);
                 let handle = thread::Builder::new()
                     .name(format!("llamaforge-decode-{}", w + 1))
-                    .spawn(move || worker(&shared, w, workers_n + 1))
+                    .spawn(move || worker(&shared, w))
                     .expect("spawning a decoding thread");
                 let thread = handle.thread().clone();
                 (handle, thread)
@@ -84,31 +98,44 @@ impl Team {
         self.workers.len() + 1
     }
 
-    /// Runs `job(i, size)` for every `i` in `0..size`, part 0 on the calling thread, and
-    /// returns when all parts are done. A panic in any part is re-raised here.
-    pub fn run(&self, job: &(dyn Fn(usize, usize) + Sync)) {
-        let size = self.size();
-        if size == 1 {
-            return job(0, 1);
+    /// Cuts `0..items` into chunks of `chunk` items and runs `f(chunk range)` once for
+    /// every chunk, on whichever team threads claim them (the caller always takes part).
+    /// Returns when every chunk is done; a panic in any chunk is re-raised here.
+    pub fn for_chunks(&self, items: usize, chunk: usize, f: &(dyn Fn(Range<usize>) + Sync)) {
+        let chunk = chunk.max(1);
+        let n_chunks = items.div_ceil(chunk);
+        let next = AtomicUsize::new(0);
+        let claim_all = || loop {
+            let c = next.fetch_add(1, Ordering::Relaxed);
+            if c >= n_chunks {
+                break;
+            }
+            f(c * chunk..((c + 1) * chunk).min(items));
+        };
+        if self.workers.is_empty() || n_chunks <= 1 {
+            return claim_all();
         }
         let s = &*self.shared;
-        s.remaining.store(size - 1, Ordering::Relaxed);
-        // SAFETY: no worker reads `job` now (the previous job's `remaining` reached 0 and
-        // the epoch has not moved); the lifetime is erased, but this function waits below
-        // until every worker is done with the pointer.
+        let epoch = s.epoch.load(Ordering::Relaxed).wrapping_add(1);
+        // SAFETY: the previous job is closed with nobody inside (checked at the end of the
+        // last call), so no worker reads `job` now; the lifetime is erased, but the job is
+        // closed and drained below before this function returns.
         unsafe {
-            let job: *const (dyn Fn(usize, usize) + Sync + '_) = job;
-            *s.job.get() = Some(std::mem::transmute::<*const (dyn Fn(usize, usize) + Sync + '_), *const Job>(job));
+            let job: *const (dyn Fn() + Sync + '_) = &claim_all;
+            *s.job.get() = Some(std::mem::transmute::<*const (dyn Fn() + Sync + '_), *const Job>(job));
         }
-        s.epoch.fetch_add(1, Ordering::SeqCst);
+        s.open.store((epoch as u64 & 0xFFFF_FFFF) << 32, Ordering::SeqCst);
+        s.epoch.store(epoch, Ordering::SeqCst);
         for ((_, thread), sleeping) in self.workers.iter().zip(&s.sleeping) {
             if sleeping.load(Ordering::SeqCst) {
                 thread.unpark();
             }
         }
-        let mine = catch_unwind(AssertUnwindSafe(|| job(0, size)));
+        let mine = catch_unwind(AssertUnwindSafe(claim_all));
+        // no worker may join from now on; wait for those inside to finish their chunks
+        s.open.fetch_or(CLOSED, Ordering::SeqCst);
         let mut spins = 0u32;
-        while s.remaining.load(Ordering::Acquire) != 0 {
+        while s.open.load(Ordering::Acquire) & INSIDE != 0 {
             spins = spins.wrapping_add(1);
             if spins.is_multiple_of(4096) {
                 thread::yield_now(); // a descheduled worker needs this core
@@ -123,23 +150,6 @@ impl Team {
             panic!("a decoding thread panicked");
         }
     }
-
-    /// Splits `0..items` into one contiguous range per thread (boundaries on multiples of
-    /// `align`) and runs `f(range)` for each, in parallel.
-    pub fn for_ranges(&self, items: usize, align: usize, f: &(dyn Fn(Range<usize>) + Sync)) {
-        self.run(&|i, n| {
-            let range = part(items, align, i, n);
-            if !range.is_empty() {
-                f(range)
-            }
-        });
-    }
-}
-
-/// Part `i` of `n` of `0..items`, boundaries rounded to multiples of `align`.
-pub fn part(items: usize, align: usize, i: usize, n: usize) -> Range<usize> {
-    let per = items.div_ceil(n).next_multiple_of(align.max(1));
-    (i * per).min(items)..((i + 1) * per).min(items)
 }
 
 impl Drop for Team {
@@ -152,16 +162,15 @@ impl Drop for Team {
     }
 }
 
-fn worker(s: &Shared, w: usize, size: usize) {
+fn worker(s: &Shared, w: usize) {
     let mut seen = 0usize;
     loop {
         let start = Instant::now();
         let mut spins = 0u32;
-        loop {
-            let epoch = s.epoch.load(Ordering::Acquire);
+        let epoch = loop {
+            let epoch = s.epoch.load(Ordering::SeqCst);
             if epoch != seen {
-                seen = epoch;
-                break;
+                break epoch;
             }
             if s.shutdown.load(Ordering::Relaxed) {
                 return;
@@ -171,21 +180,37 @@ fn worker(s: &Shared, w: usize, size: usize) {
                 std::hint::spin_loop();
                 continue;
             }
-            // Park. SeqCst on both sides: either `run` sees `sleeping` and unparks, or the
-            // re-check below sees the new epoch.
+            // Park. SeqCst on both sides: either `for_chunks` sees `sleeping` and unparks,
+            // or the re-check below sees the new epoch.
             s.sleeping[w].store(true, Ordering::SeqCst);
             if s.epoch.load(Ordering::SeqCst) == seen && !s.shutdown.load(Ordering::SeqCst) {
                 thread::park();
             }
             s.sleeping[w].store(false, Ordering::SeqCst);
+        };
+        seen = epoch;
+        // join the job if it is still open (same epoch, not closed)
+        let tag = (epoch as u64 & 0xFFFF_FFFF) << 32;
+        let mut open = s.open.load(Ordering::SeqCst);
+        let joined = loop {
+            if open & !INSIDE != tag {
+                break false; // closed, or already a later job
+            }
+            match s.open.compare_exchange_weak(open, open + 1, Ordering::SeqCst, Ordering::SeqCst) {
+                Ok(_) => break true,
+                Err(now) => open = now,
+            }
+        };
+        if !joined {
+            continue;
         }
-        // SAFETY: the Acquire load above saw the bump that published `job`, and `run`
-        // keeps the job alive until `remaining` (decremented below) reaches 0.
+        // SAFETY: registered inside an open job: `for_chunks` keeps the job alive until the
+        // inside-count (decremented below) is back to 0.
         let job = unsafe { &*(*s.job.get()).expect("a job is published before the epoch moves") };
-        if catch_unwind(AssertUnwindSafe(|| job(w + 1, size))).is_err() {
+        if catch_unwind(AssertUnwindSafe(job)).is_err() {
             s.panicked.store(true, Ordering::Relaxed);
         }
-        s.remaining.fetch_sub(1, Ordering::Release);
+        s.open.fetch_sub(1, Ordering::Release);
     }
 }
 
@@ -223,8 +248,8 @@ impl<'a, T> Disjoint<'a, T> {
     /// The elements `range`.
     ///
     /// # Safety
-    /// No two live results may overlap (ranges from [`Team::for_ranges`] / [`part`] of one
-    /// job are disjoint).
+    /// No two live results may overlap (the chunks of one [`Team::for_chunks`] call are
+    /// disjoint).
     #[allow(clippy::mut_from_ref)]
     pub unsafe fn range_mut(&self, range: Range<usize>) -> &mut [T] {
         assert!(range.start <= range.end && range.end <= self.len, "range {range:?} of {} elements", self.len);
@@ -238,48 +263,76 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_part_runs_once_and_ranges_cover_everything() {
+    fn every_chunk_runs_once() {
         for size in 1..=4 {
             let team = Team::new(size);
             for items in [0usize, 1, 7, 64, 1001] {
-                let mut out = vec![0u32; items];
-                let d = Disjoint::new(&mut out);
-                for _ in 0..3 {
-                    team.for_ranges(items, 4, &|r| {
-                        // SAFETY: ranges of one job are disjoint.
-                        let s = unsafe { d.range_mut(r) };
-                        s.iter_mut().for_each(|v| *v += 1);
-                    });
+                for chunk in [1usize, 3, 64, 5000] {
+                    let mut out = vec![0u32; items];
+                    let d = Disjoint::new(&mut out);
+                    for _ in 0..3 {
+                        team.for_chunks(items, chunk, &|r| {
+                            // SAFETY: chunks of one call are disjoint.
+                            let s = unsafe { d.range_mut(r) };
+                            s.iter_mut().for_each(|v| *v += 1);
+                        });
+                    }
+                    assert!(out.iter().all(|&v| v == 3), "size {size}, {items} items, chunks of {chunk}");
                 }
-                assert!(out.iter().all(|&v| v == 3), "size {size}, {items} items");
             }
         }
     }
 
     #[test]
-    fn workers_wake_after_parking() {
+    fn workers_take_part_and_wake_after_parking() {
         let team = Team::new(2);
-        let hits = AtomicUsize::new(0);
-        team.run(&|_, _| {
-            hits.fetch_add(1, Ordering::Relaxed);
-        });
-        thread::sleep(SPIN_FOR * 3);
-        team.run(&|_, _| {
-            hits.fetch_add(1, Ordering::Relaxed);
-        });
-        assert_eq!(hits.load(Ordering::Relaxed), 4);
+        for round in 0..2 {
+            // chunks slow enough that the worker, spinning or woken, joins in (a few tries:
+            // on a loaded machine it may not be scheduled in time)
+            let joined = (0..20).any(|_| {
+                let threads = Mutex::new(std::collections::HashSet::new());
+                team.for_chunks(64, 1, &|_| {
+                    threads.lock().unwrap().insert(thread::current().id());
+                    thread::sleep(Duration::from_millis(1));
+                });
+                let n = threads.lock().unwrap().len();
+                n == 2
+            });
+            assert!(joined, "round {round}: the worker never took a chunk");
+            thread::sleep(SPIN_FOR * 3); // the worker parks
+        }
     }
 
     #[test]
-    fn a_panicking_part_is_reported_to_the_caller() {
+    fn a_descheduled_worker_does_not_hold_up_the_caller() {
         let team = Team::new(2);
-        let r = catch_unwind(AssertUnwindSafe(|| team.run(&|i, _| assert!(i != 1, "part one fails"))));
+        // a job whose chunks the caller finishes before the worker can join (the worker is
+        // parked and the job is tiny): must not wait for the worker
+        thread::sleep(SPIN_FOR * 3);
+        let hits = AtomicUsize::new(0);
+        for _ in 0..1000 {
+            team.for_chunks(2, 1, &|_| {
+                hits.fetch_add(1, Ordering::Relaxed);
+            });
+        }
+        assert_eq!(hits.load(Ordering::Relaxed), 2000);
+    }
+
+    #[test]
+    fn a_panicking_chunk_is_reported_to_the_caller() {
+        let team = Team::new(2);
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            team.for_chunks(64, 1, &|r| {
+                thread::sleep(Duration::from_micros(200));
+                assert!(r.start != 40, "chunk 40 fails")
+            })
+        }));
         assert!(r.is_err());
         // the team still works afterwards
         let hits = AtomicUsize::new(0);
-        team.run(&|_, _| {
+        team.for_chunks(10, 1, &|_| {
             hits.fetch_add(1, Ordering::Relaxed);
         });
-        assert_eq!(hits.load(Ordering::Relaxed), 2);
+        assert_eq!(hits.load(Ordering::Relaxed), 10);
     }
 }
