@@ -3,7 +3,7 @@
 //! allocation per token. Mirrors `Llama::forward` (same weights, same interleaved RoPE).
 
 use super::arena::WeightArena;
-use super::kernels::{dot, matvec, rms_norm, softmax, swiglu};
+use super::kernels::{attend_head, matvec, rms_norm, swiglu};
 use super::kv_cache::KvCache;
 use super::team::{with_team, Disjoint, Team};
 use std::ops::Range;
@@ -238,16 +238,7 @@ impl InferenceModel {
         let head = |h: usize, out_h: &mut [f32], scores_h: &mut [f32]| {
             let kv_off = (h / group) * d;
             let q_h = &q[h * d..(h + 1) * d];
-            let scores_h = &mut scores_h[..=pos];
-            for (t, s) in scores_h.iter_mut().enumerate() {
-                *s = dot(q_h, &keys[t * kv_dim + kv_off..t * kv_dim + kv_off + d]) * scale;
-            }
-            softmax(scores_h);
-            out_h.fill(0.0);
-            for (t, &w) in scores_h.iter().enumerate() {
-                let v = &values[t * kv_dim + kv_off..t * kv_dim + kv_off + d];
-                out_h.iter_mut().zip(v).for_each(|(o, &v)| *o += w * v);
-            }
+            attend_head(q_h, &keys[kv_off..], &values[kv_off..], kv_dim, scale, &mut scores_h[..=pos], out_h);
         };
         match team {
             Some(team) if (pos + 1) * d * c.n_heads >= 1 << 13 => {

@@ -3,6 +3,8 @@
 //! a default `cargo build` targets baseline x86-64, so without the dispatch the weights
 //! would stream through 128-bit SSE.
 
+use llamaforge_engine::cpu::exp::exp_f32_with;
+
 use super::team::{Disjoint, Team};
 
 /// Below this many weights a matvec runs on one thread (the hand-over costs more than it
@@ -139,16 +141,98 @@ pub fn rms_norm(x: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) {
     }
 }
 
-/// In-place softmax over `x`.
-pub fn softmax(x: &mut [f32]) {
-    let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+/// One query head attending over `n = scores.len()` cached positions: `scores[t] =
+/// q·k_t · scale`, softmax, `out = Σ_t scores[t] · v_t`. Key and value `t` of this head
+/// start at `keys[t · stride]` / `values[t · stride]`; `q` and `out` are `[D]`.
+pub fn attend_head(
+    q: &[f32],
+    keys: &[f32],
+    values: &[f32],
+    stride: usize,
+    scale: f32,
+    scores: &mut [f32],
+    out: &mut [f32],
+) {
+    let (d, n) = (q.len(), scores.len());
+    assert!(out.len() == d && n > 0 && keys.len() >= (n - 1) * stride + d && values.len() >= (n - 1) * stride + d);
+    #[cfg(target_arch = "x86_64")]
+    {
+        if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports avx512f and fma (checked just above).
+            return unsafe { attend_head_avx512(q, keys, values, stride, scale, scores, out) };
+        }
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports avx2 and fma (checked just above).
+            return unsafe { attend_head_avx2(q, keys, values, stride, scale, scores, out) };
+        }
+    }
+    attend_head_body::<false>(q, keys, values, stride, scale, scores, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+unsafe fn attend_head_avx512(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    stride: usize,
+    scale: f32,
+    s: &mut [f32],
+    out: &mut [f32],
+) {
+    attend_head_body::<true>(q, k, v, stride, scale, s, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn attend_head_avx2(q: &[f32], k: &[f32], v: &[f32], stride: usize, scale: f32, s: &mut [f32], out: &mut [f32]) {
+    attend_head_body::<true>(q, k, v, stride, scale, s, out)
+}
+
+/// The body of [`attend_head`], inlined into each `#[target_feature]` wrapper so its loops
+/// are vectorized for that instruction set (`FMA`: fused multiply-adds are available).
+#[inline(always)]
+fn attend_head_body<const FMA: bool>(
+    q: &[f32],
+    keys: &[f32],
+    values: &[f32],
+    stride: usize,
+    scale: f32,
+    scores: &mut [f32],
+    out: &mut [f32],
+) {
+    let d = q.len();
+    let fma = |a: f32, b: f32, c: f32| if FMA { a.mul_add(b, c) } else { a * b + c };
+    let mut max = f32::NEG_INFINITY;
+    for (t, s) in scores.iter_mut().enumerate() {
+        let k = &keys[t * stride..t * stride + d];
+        let mut acc = [0.0f32; 16];
+        let split = d - d % 16;
+        for (cq, ck) in q[..split].chunks_exact(16).zip(k[..split].chunks_exact(16)) {
+            for j in 0..16 {
+                acc[j] = fma(cq[j], ck[j], acc[j]);
+            }
+        }
+        let mut dot: f32 = acc.iter().sum();
+        for (a, b) in q[split..].iter().zip(&k[split..]) {
+            dot = fma(*a, *b, dot);
+        }
+        *s = dot * scale;
+        max = max.max(*s);
+    }
     let mut sum = 0.0;
-    for v in x.iter_mut() {
-        *v = (*v - max).exp();
-        sum += *v;
+    for s in scores.iter_mut() {
+        *s = exp_f32_with::<FMA>(*s - max);
+        sum += *s;
     }
     let inv = 1.0 / sum;
-    x.iter_mut().for_each(|v| *v *= inv);
+    out.fill(0.0);
+    for (t, &p) in scores.iter().enumerate() {
+        let w = p * inv;
+        for (o, &v) in out.iter_mut().zip(&values[t * stride..t * stride + d]) {
+            *o = fma(w, v, *o);
+        }
+    }
 }
 
 /// `gate ← silu(gate) · up` (SwiGLU), in place.
@@ -156,13 +240,6 @@ pub fn swiglu(gate: &mut [f32], up: &[f32]) {
     for (g, &u) in gate.iter_mut().zip(up) {
         *g = *g / (1.0 + (-*g).exp()) * u;
     }
-}
-
-/// Dot product on the widest vector unit (attention scores over the cache).
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut out = [0.0f32];
-    matvec_serial(a, b, &mut out);
-    out[0]
 }
 
 #[cfg(test)]
@@ -217,5 +294,31 @@ mod tests {
         matvec(&w, &x, &mut one, None);
         matvec(&w, &x, &mut two, Some(&Team::new(2)));
         assert_eq!(one, two);
+    }
+
+    /// `attend_head` against a direct f64 evaluation, with a stride wider than the head
+    /// and head sizes around the 16-float step.
+    #[test]
+    fn attend_head_matches_a_naive_evaluation() {
+        for d in [1usize, 15, 16, 17, 48] {
+            for n in [1usize, 2, 9, 100] {
+                let stride = d + 5;
+                let q: Vec<f32> = (0..d).map(|i| ((i * 7 % 11) as f32 - 5.0) / 4.0).collect();
+                let keys: Vec<f32> = (0..n * stride).map(|i| ((i * 13 % 17) as f32 - 8.0) / 8.0).collect();
+                let values: Vec<f32> = (0..n * stride).map(|i| ((i * 5 % 19) as f32 - 9.0) / 8.0).collect();
+                let scale = 1.0 / (d as f32).sqrt();
+                let (mut scores, mut out) = (vec![0.0; n], vec![f32::NAN; d]);
+                attend_head(&q, &keys, &values, stride, scale, &mut scores, &mut out);
+                let logits: Vec<f64> = (0..n)
+                    .map(|t| (0..d).map(|i| q[i] as f64 * keys[t * stride + i] as f64).sum::<f64>() * scale as f64)
+                    .collect();
+                let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let z: f64 = logits.iter().map(|l| (l - max).exp()).sum();
+                for i in 0..d {
+                    let want: f64 = (0..n).map(|t| (logits[t] - max).exp() / z * values[t * stride + i] as f64).sum();
+                    assert!((out[i] as f64 - want).abs() < 1e-5, "d {d}, n {n}, [{i}]: {} vs {want}", out[i]);
+                }
+            }
+        }
     }
 }
