@@ -133,7 +133,7 @@ impl InferenceModel {
         let c = &self.config;
         let qkv = (c.n_heads + 2 * c.n_kv_heads) * c.head_dim();
         InferenceState {
-            cache: KvCache::new(c.n_layers, c.max_seq_len, c.kv_dim()),
+            cache: KvCache::new(c.n_layers, c.max_seq_len, c.n_kv_heads, c.head_dim()),
             x: vec![0.0; c.dim],
             normed: vec![0.0; c.dim],
             qkv: vec![0.0; qkv],
@@ -181,9 +181,7 @@ impl InferenceModel {
             let (k, v) = kv.split_at_mut(kv_dim);
             self.rope(q, pos);
             self.rope(k, pos);
-            let (k_slot, v_slot) = s.cache.slot_mut(l, pos);
-            k_slot.copy_from_slice(k);
-            v_slot.copy_from_slice(v);
+            s.cache.write(l, pos, k, v);
             self.attend(l, pos, q, &s.cache, &mut s.scores, &mut s.attn_out, team);
             matvec(&w[layer.wo.clone()], &s.attn_out, &mut s.sublayer_out, team);
             s.x.iter_mut().zip(&s.sublayer_out).for_each(|(x, o)| *x += o);
@@ -232,13 +230,14 @@ impl InferenceModel {
         team: Option<&Team>,
     ) {
         let c = &self.config;
-        let (d, kv_dim, group, s_max) = (c.head_dim(), c.kv_dim(), c.n_heads / c.n_kv_heads, c.max_seq_len);
+        let (d, group, s_max) = (c.head_dim(), c.n_heads / c.n_kv_heads, c.max_seq_len);
         let (keys, values) = cache.layer(layer);
         let scale = 1.0 / (d as f32).sqrt();
         let head = |h: usize, out_h: &mut [f32], scores_h: &mut [f32]| {
-            let kv_off = (h / group) * d;
+            // kv head h/group's blocks: keys `[D, S]`, values `[S, D]`
+            let block = (h / group) * s_max * d..(h / group + 1) * s_max * d;
             let q_h = &q[h * d..(h + 1) * d];
-            attend_head(q_h, &keys[kv_off..], &values[kv_off..], kv_dim, scale, &mut scores_h[..=pos], out_h);
+            attend_head(q_h, &keys[block.clone()], &values[block], s_max, scale, &mut scores_h[..=pos], out_h);
         };
         match team {
             Some(team) if (pos + 1) * d * c.n_heads >= 1 << 13 => {

@@ -141,32 +141,33 @@ pub fn rms_norm(x: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) {
     }
 }
 
-/// One query head attending over `n = scores.len()` cached positions: `scores[t] =
-/// q·k_t · scale`, softmax, `out = Σ_t scores[t] · v_t`. Key and value `t` of this head
-/// start at `keys[t · stride]` / `values[t · stride]`; `q` and `out` are `[D]`.
+/// One query head attending over the first `n = scores.len()` cached positions:
+/// `scores[t] = q·k_t · scale`, softmax, `out = Σ_t scores[t] · v_t`. `keys_t` is the
+/// head's keys transposed, `[D, S]` (row `i` holds component `i` of every position, rows
+/// `s_max` apart); `values` is `[S, D]`; `q` and `out` are `[D]`.
 pub fn attend_head(
     q: &[f32],
-    keys: &[f32],
+    keys_t: &[f32],
     values: &[f32],
-    stride: usize,
+    s_max: usize,
     scale: f32,
     scores: &mut [f32],
     out: &mut [f32],
 ) {
     let (d, n) = (q.len(), scores.len());
-    assert!(out.len() == d && n > 0 && keys.len() >= (n - 1) * stride + d && values.len() >= (n - 1) * stride + d);
+    assert!(out.len() == d && n > 0 && n <= s_max && keys_t.len() >= (d - 1) * s_max + n && values.len() >= n * d);
     #[cfg(target_arch = "x86_64")]
     {
         if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma") {
             // SAFETY: the CPU supports avx512f and fma (checked just above).
-            return unsafe { attend_head_avx512(q, keys, values, stride, scale, scores, out) };
+            return unsafe { attend_head_avx512(q, keys_t, values, s_max, scale, scores, out) };
         }
         if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
             // SAFETY: the CPU supports avx2 and fma (checked just above).
-            return unsafe { attend_head_avx2(q, keys, values, stride, scale, scores, out) };
+            return unsafe { attend_head_avx2(q, keys_t, values, s_max, scale, scores, out) };
         }
     }
-    attend_head_body::<false>(q, keys, values, stride, scale, scores, out)
+    attend_head_body::<false>(q, keys_t, values, s_max, scale, scores, out)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -175,51 +176,44 @@ unsafe fn attend_head_avx512(
     q: &[f32],
     k: &[f32],
     v: &[f32],
-    stride: usize,
+    s_max: usize,
     scale: f32,
     s: &mut [f32],
     out: &mut [f32],
 ) {
-    attend_head_body::<true>(q, k, v, stride, scale, s, out)
+    attend_head_body::<true>(q, k, v, s_max, scale, s, out)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn attend_head_avx2(q: &[f32], k: &[f32], v: &[f32], stride: usize, scale: f32, s: &mut [f32], out: &mut [f32]) {
-    attend_head_body::<true>(q, k, v, stride, scale, s, out)
+unsafe fn attend_head_avx2(q: &[f32], k: &[f32], v: &[f32], s_max: usize, scale: f32, s: &mut [f32], out: &mut [f32]) {
+    attend_head_body::<true>(q, k, v, s_max, scale, s, out)
 }
 
 /// The body of [`attend_head`], inlined into each `#[target_feature]` wrapper so its loops
 /// are vectorized for that instruction set (`FMA`: fused multiply-adds are available).
+/// Every loop runs along contiguous memory: scores along S (one row of `keys_t` per
+/// component), the output along D.
 #[inline(always)]
 fn attend_head_body<const FMA: bool>(
     q: &[f32],
-    keys: &[f32],
+    keys_t: &[f32],
     values: &[f32],
-    stride: usize,
+    s_max: usize,
     scale: f32,
     scores: &mut [f32],
     out: &mut [f32],
 ) {
-    let d = q.len();
+    let (d, n) = (q.len(), scores.len());
     let fma = |a: f32, b: f32, c: f32| if FMA { a.mul_add(b, c) } else { a * b + c };
-    let mut max = f32::NEG_INFINITY;
-    for (t, s) in scores.iter_mut().enumerate() {
-        let k = &keys[t * stride..t * stride + d];
-        let mut acc = [0.0f32; 16];
-        let split = d - d % 16;
-        for (cq, ck) in q[..split].chunks_exact(16).zip(k[..split].chunks_exact(16)) {
-            for j in 0..16 {
-                acc[j] = fma(cq[j], ck[j], acc[j]);
-            }
+    scores.fill(0.0);
+    for (i, &qi) in q.iter().enumerate() {
+        let qi = qi * scale;
+        for (s, &k) in scores.iter_mut().zip(&keys_t[i * s_max..i * s_max + n]) {
+            *s = fma(qi, k, *s);
         }
-        let mut dot: f32 = acc.iter().sum();
-        for (a, b) in q[split..].iter().zip(&k[split..]) {
-            dot = fma(*a, *b, dot);
-        }
-        *s = dot * scale;
-        max = max.max(*s);
     }
+    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut sum = 0.0;
     for s in scores.iter_mut() {
         *s = exp_f32_with::<FMA>(*s - max);
@@ -229,7 +223,7 @@ fn attend_head_body<const FMA: bool>(
     out.fill(0.0);
     for (t, &p) in scores.iter().enumerate() {
         let w = p * inv;
-        for (o, &v) in out.iter_mut().zip(&values[t * stride..t * stride + d]) {
+        for (o, &v) in out.iter_mut().zip(&values[t * d..(t + 1) * d]) {
             *o = fma(w, v, *o);
         }
     }
@@ -296,26 +290,27 @@ mod tests {
         assert_eq!(one, two);
     }
 
-    /// `attend_head` against a direct f64 evaluation, with a stride wider than the head
-    /// and head sizes around the 16-float step.
+    /// `attend_head` against a direct f64 evaluation, with a cache longer than the
+    /// positions in use and head sizes around the 16-float step.
     #[test]
     fn attend_head_matches_a_naive_evaluation() {
         for d in [1usize, 15, 16, 17, 48] {
             for n in [1usize, 2, 9, 100] {
-                let stride = d + 5;
+                let s_max = n + 7;
                 let q: Vec<f32> = (0..d).map(|i| ((i * 7 % 11) as f32 - 5.0) / 4.0).collect();
-                let keys: Vec<f32> = (0..n * stride).map(|i| ((i * 13 % 17) as f32 - 8.0) / 8.0).collect();
-                let values: Vec<f32> = (0..n * stride).map(|i| ((i * 5 % 19) as f32 - 9.0) / 8.0).collect();
+                // keys [D, S] (transposed), values [S, D]
+                let keys_t: Vec<f32> = (0..d * s_max).map(|i| ((i * 13 % 17) as f32 - 8.0) / 8.0).collect();
+                let values: Vec<f32> = (0..s_max * d).map(|i| ((i * 5 % 19) as f32 - 9.0) / 8.0).collect();
                 let scale = 1.0 / (d as f32).sqrt();
                 let (mut scores, mut out) = (vec![0.0; n], vec![f32::NAN; d]);
-                attend_head(&q, &keys, &values, stride, scale, &mut scores, &mut out);
+                attend_head(&q, &keys_t, &values, s_max, scale, &mut scores, &mut out);
                 let logits: Vec<f64> = (0..n)
-                    .map(|t| (0..d).map(|i| q[i] as f64 * keys[t * stride + i] as f64).sum::<f64>() * scale as f64)
+                    .map(|t| (0..d).map(|i| q[i] as f64 * keys_t[i * s_max + t] as f64).sum::<f64>() * scale as f64)
                     .collect();
                 let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 let z: f64 = logits.iter().map(|l| (l - max).exp()).sum();
                 for i in 0..d {
-                    let want: f64 = (0..n).map(|t| (logits[t] - max).exp() / z * values[t * stride + i] as f64).sum();
+                    let want: f64 = (0..n).map(|t| (logits[t] - max).exp() / z * values[t * d + i] as f64).sum();
                     assert!((out[i] as f64 - want).abs() < 1e-5, "d {d}, n {n}, [{i}]: {} vs {want}", out[i]);
                 }
             }
