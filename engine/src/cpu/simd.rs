@@ -9,6 +9,7 @@
 //! the cached CPU detection. Other architectures get the portable instantiation only (on
 //! aarch64 that is already NEON, which is part of its baseline).
 
+use std::mem::MaybeUninit;
 use std::sync::OnceLock;
 
 /// The widest vector instruction set the kernels use on this machine.
@@ -169,6 +170,17 @@ pub fn as_f32_mut<T: 'static>(x: &mut [T]) -> Option<&mut [f32]> {
     if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() {
         // SAFETY: T is f32, and the returned borrow takes over the unique borrow of `x`.
         Some(unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr().cast::<f32>(), x.len()) })
+    } else {
+        None
+    }
+}
+
+/// `Some(slice)` when `T` is f32: the uninitialized-output counterpart of [`as_f32_mut`].
+pub fn as_f32_uninit_mut<T: 'static>(x: &mut [MaybeUninit<T>]) -> Option<&mut [MaybeUninit<f32>]> {
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() {
+        // SAFETY: T is f32, so `MaybeUninit<T>` is `MaybeUninit<f32>`; the returned borrow
+        // takes over the unique borrow of `x`.
+        Some(unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr().cast::<MaybeUninit<f32>>(), x.len()) })
     } else {
         None
     }
