@@ -1,8 +1,10 @@
 //! The model subcommands end to end: `forward` against the HF parity fixture (logits, loss
-//! and HF-ordered gradients), `generate` on stories260K, `convert` round trips.
+//! and HF-ordered gradients), `generate` on stories260K, `convert` round trips, and a
+//! scripted `chat` session (commands, context overflow).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use safetensors::SafeTensors;
 
@@ -104,4 +106,35 @@ fn generate_and_convert_round_trip_stories260k() {
     ]);
     assert_eq!(generate(&native, None), expected);
     assert_eq!(generate(&back, None), expected, "tokenizer.bin copied next to the .bin");
+}
+
+/// A scripted session on stories260K (512-token context): every user line is answered
+/// except the commands, a message that cannot fit, and anything after `/quit`; a dialog
+/// that outgrows the context loses its oldest exchanges instead of failing.
+#[test]
+fn chat_session_handles_commands_and_context_overflow() {
+    let model = fixtures().join("stories260K.bin");
+    let tok = fixtures().join("tok512.bin");
+    let long = "the dog ran to the park and played with a ball ".repeat(12); // ~150 tokens
+    let huge = "once upon a time ".repeat(400); // far beyond 512 tokens
+    let mut script = vec!["Once upon a time", "/reset"];
+    script.extend(std::iter::repeat_n(long.as_str(), 5));
+    script.extend([huge.as_str(), "", "/quit", "this is never read"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_llamaforge"))
+        .args(["chat", "--model", model.to_str().unwrap(), "--tokenizer", tok.to_str().unwrap()])
+        .args(["--temperature", "0", "--max-tokens", "20"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all((script.join("\n") + "\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "chat failed: {stderr}");
+    let answers = stdout.lines().filter(|l| l.starts_with("assistant:")).count();
+    assert_eq!(answers, 6, "one answer per user message that fits, none after /quit:\n{stdout}\n{stderr}");
+    assert!(stderr.contains("chat: new dialog"), "{stderr}");
+    assert!(stderr.contains("dropped the oldest exchange"), "{stderr}");
+    assert!(stderr.contains("does not fit the model's 512-token context"), "{stderr}");
 }

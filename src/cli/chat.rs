@@ -1,7 +1,10 @@
 //! `llamaforge chat`: interactive multi-turn chat in the LLaMA-2-chat template. Each stdin
 //! line is a user turn; the whole dialog is re-encoded and the answer sampled until EOS.
+//! `/reset` starts a new dialog, `/quit` (or end of input) ends. When the dialog no longer
+//! fits the model's context, the oldest turns are dropped (the system message is kept,
+//! folded into the first remaining turn, as the template does).
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use llamaforge_model::chat::{encode_chat, Message};
@@ -42,24 +45,64 @@ pub struct ChatArgs {
 
 pub fn run(args: ChatArgs) -> anyhow::Result<()> {
     let checkpoint = load_checkpoint(&args.model)?;
+    let max_seq_len = checkpoint.config.max_seq_len;
     let tokenizer = load_tokenizer_for(&args.model, args.tokenizer.as_deref())?;
     let device = super::device::open_device(&args.device)?;
     let engine = Engine::open(checkpoint, device)?;
-    let mut dialog: Vec<Message> = args.system.iter().map(Message::system).collect();
+    let system: Vec<Message> = args.system.iter().map(Message::system).collect();
+    // user/assistant messages of the dialog, oldest first
+    let mut turns: Vec<Message> = Vec::new();
     let encode = |text: &str| tokenizer.encode(text);
+    // room an answer needs: what was asked for, but never the whole context
+    let answer_room = args.max_tokens.clamp(1, (max_seq_len / 2).max(1));
+    eprintln!("chat: type a message and press Enter; /reset starts over, /quit or Ctrl-D ends");
     let stdin = std::io::stdin();
+    let interactive = stdin.is_terminal();
     let mut stdout = std::io::stdout();
-    for (turn, line) in stdin.lock().lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
+    let mut lines = stdin.lock().lines();
+    for turn in 0u64.. {
+        if interactive {
+            eprint!("you> ");
         }
-        dialog.push(Message::user(line));
-        let prompt = encode_chat(&dialog, &encode, tokenizer.bos(), tokenizer.eos())?.ids;
+        let Some(line) = lines.next() else { break };
+        let line = line?;
+        let line = line.trim();
+        match line {
+            "" => continue,
+            "/quit" | "/exit" => break,
+            "/reset" => {
+                turns.clear();
+                eprintln!("chat: new dialog");
+                continue;
+            }
+            _ => {}
+        }
+        turns.push(Message::user(line));
+        // drop the oldest exchanges until the prompt leaves room for an answer
+        let prompt = loop {
+            let dialog: Vec<Message> = system.iter().chain(&turns).cloned().collect();
+            let ids = encode_chat(&dialog, &encode, tokenizer.bos(), tokenizer.eos())?.ids;
+            if ids.len() + answer_room <= max_seq_len {
+                break Some(ids);
+            }
+            if turns.len() <= 1 {
+                break None;
+            }
+            turns.drain(..2);
+            eprintln!("chat: the dialog outgrew the {max_seq_len}-token context; dropped the oldest exchange");
+        };
+        let Some(prompt) = prompt else {
+            turns.pop();
+            eprintln!(
+                "chat: that message does not fit the model's {max_seq_len}-token context with room for an answer; \
+                 try a shorter one"
+            );
+            continue;
+        };
         let options = GenerateOptions {
             max_new_tokens: args.max_tokens,
             sampling: Sampling::from_temperature(args.temperature, args.top_p),
-            seed: args.seed.wrapping_add(turn as u64),
+            seed: args.seed.wrapping_add(turn),
             stop_tokens: vec![tokenizer.eos()],
         };
         let (answer, _) = engine.generate(&prompt, &options)?;
@@ -72,7 +115,10 @@ pub fn run(args: ChatArgs) -> anyhow::Result<()> {
         let text = String::from_utf8_lossy(&bytes).trim().to_string();
         writeln!(stdout, "assistant: {text}")?;
         stdout.flush()?;
-        dialog.push(Message::assistant(text));
+        turns.push(Message::assistant(text));
+    }
+    if interactive {
+        eprintln!();
     }
     Ok(())
 }
