@@ -1,6 +1,6 @@
 //! Every fused kernel against the composite of primitive ops it replaces (its oracle), in
-//! f32 on model-like odd shapes: softmax (plain and causal), log_softmax, cross_entropy,
-//! rms_norm and its backward, rope, and swiglu and its backward. (tests/gradcheck.rs holds
+//! f32 on model-like odd shapes: softmax (plain and causal), log_softmax, cross_entropy
+//! and its backward, rms_norm and its backward, rope, and swiglu and its backward. (tests/gradcheck.rs holds
 //! the backward kernels to their composites in f64 as well.)
 
 mod common;
@@ -59,6 +59,24 @@ fn log_softmax_and_cross_entropy_match_composite() {
         .collect();
     let expected = kept.iter().sum::<f64>() / kept.len() as f64;
     assert!((fused - expected).abs() <= 1e-5 * expected.abs().max(1.0), "cross_entropy {fused} vs {expected}");
+}
+
+#[test]
+fn cross_entropy_backward_matches_composite() {
+    // f32, above the parallel threshold, with ignored rows and an upstream gradient ≠ 1
+    let (rows, v, ignore) = (97usize, 513usize, u32::MAX);
+    let x = randn32(&[rows, v], 5);
+    let targets: Vec<u32> = (0..rows).map(|i| if i % 7 == 3 { ignore } else { ((i * 131) % v) as u32 }).collect();
+    let count = targets.iter().filter(|&&t| t != ignore).count() as f32;
+    let fused = x.cross_entropy_backward(&ids(&targets, &[rows]), ignore, &Tensor::scalar(0.7, DType::F32));
+    let safe: Vec<u32> = targets.iter().map(|&t| if t == ignore { 0 } else { t }).collect();
+    let valid: Vec<f32> = targets.iter().map(|&t| if t == ignore { 0.0 } else { 1.0 }).collect();
+    let composite = x
+        .softmax(false)
+        .sub(&Tensor::one_hot(&ids(&safe, &[rows]), v, DType::F32))
+        .mul(&Tensor::from_vec(valid, &[rows, 1]))
+        .scale(0.7 / count as f64);
+    assert!(max_abs_diff(&fused, &composite) <= 1e-7, "cross_entropy_backward vs composite");
 }
 
 #[test]

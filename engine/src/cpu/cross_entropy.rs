@@ -3,7 +3,7 @@
 use rayon::prelude::*;
 
 use super::simd::as_f32;
-use super::softmax::logsumexp_row_f32;
+use super::softmax::{logsumexp_row_f32, scaled_softmax};
 use crate::Float;
 
 /// `logits` is `[N, V]` contiguous, `targets` is `[N]`. Returns the mean over rows whose
@@ -62,13 +62,14 @@ pub fn cross_entropy_backward<T: Float>(
     if count == 0 || v == 0 {
         return vec![T::zero(); logits.len()];
     }
-    let mut out = super::softmax::softmax(logits, v, None);
+    // (softmax − onehot) · g / count, the softmax pass already scaled; ignored rows are
+    // zeroed after (scaling them by 0 would turn an infinite logit into NaN)
     let scale = T::from_f64_lossy(grad / count as f64);
+    let mut out = scaled_softmax(logits, v, None, |r| if targets[r] == ignore_index { T::zero() } else { scale });
     out.par_chunks_mut(v).zip(targets.par_iter()).for_each(|(row, &t)| {
         if t == ignore_index {
             row.iter_mut().for_each(|x| *x = T::zero());
         } else {
-            row.iter_mut().for_each(|x| *x *= scale);
             row[t as usize] -= scale;
         }
     });

@@ -22,6 +22,17 @@ use crate::Float;
 /// zeroed): a zeroing allocation was a single-threaded memset of the whole output, as
 /// long as the softmax itself.
 pub fn softmax<T: Float>(x: &[T], tk: usize, causal: Option<usize>) -> Vec<T> {
+    scaled_softmax(x, tk, causal, |_| T::one())
+}
+
+/// [`softmax`] with row `r` multiplied by `scale(r)` in the same pass (cross-entropy's
+/// backward folds its `g / count` in here instead of re-reading the whole output).
+pub(crate) fn scaled_softmax<T: Float>(
+    x: &[T],
+    tk: usize,
+    causal: Option<usize>,
+    scale: impl Fn(usize) -> T + Sync,
+) -> Vec<T> {
     let n = x.len();
     let mut out: Vec<T> = Vec::with_capacity(n);
     if tk == 0 || n == 0 {
@@ -38,15 +49,17 @@ pub fn softmax<T: Float>(x: &[T], tk: usize, causal: Option<usize>) -> Vec<T> {
             d.write(T::zero());
         }
         let src = &x[r * tk..r * tk + visible];
+        let scale = scale(r);
         if let (Some(src), Some(head)) = (as_f32(src), as_f32_uninit_mut(head)) {
-            return softmax_row_f32(src, head);
+            // T is f32 here, so the conversion is exact
+            return softmax_row_f32(src, head, scale.to_f32().unwrap_or(f32::NAN));
         }
         for (d, &s) in head.iter_mut().zip(src) {
             d.write(s);
         }
         // SAFETY: every element of `head` was written just above, and `MaybeUninit<T>` has
         // the layout of `T`.
-        softmax_in_place(unsafe { &mut *(head as *mut [MaybeUninit<T>] as *mut [T]) });
+        softmax_in_place(unsafe { &mut *(head as *mut [MaybeUninit<T>] as *mut [T]) }, scale);
     };
     let spare = &mut out.spare_capacity_mut()[..n];
     if n >= PAR_MIN_ELEMS {
@@ -63,24 +76,25 @@ pub fn softmax<T: Float>(x: &[T], tk: usize, causal: Option<usize>) -> Vec<T> {
     out
 }
 
-/// `row ← softmax(row)` for f64 (and any non-f32) rows, with the element type's own `exp`.
-fn softmax_in_place<T: Float>(row: &mut [T]) {
+/// `row ← scale · softmax(row)` for f64 (and any non-f32) rows, with the element type's
+/// own `exp`.
+fn softmax_in_place<T: Float>(row: &mut [T], scale: T) {
     let max = row.iter().fold(T::neg_infinity(), |m, &v| m.max(v));
     let mut sum = T::zero();
     for d in row.iter_mut() {
         *d = (*d - max).exp();
         sum += *d;
     }
-    let inv = T::one() / sum;
+    let inv = scale / sum;
     for d in row.iter_mut() {
         *d *= inv;
     }
 }
 
 simd_kernel! {
-    /// `dst = softmax(src)` for one f32 row; `dst` may be uninitialized (all of it is
-    /// written). Three passes over a row that stays in L1: max, exp-and-sum, scale.
-    pub(crate) fn softmax_row_f32(src: &[f32], dst: &mut [MaybeUninit<f32>]) {
+    /// `dst = scale · softmax(src)` for one f32 row; `dst` may be uninitialized (all of it
+    /// is written). Three passes over a row that stays in cache: max, exp-and-sum, scale.
+    pub(crate) fn softmax_row_f32(src: &[f32], dst: &mut [MaybeUninit<f32>], scale: f32) {
         let max = max_f32(src);
         // one pass that both stores e^(x - max) and sums it, in LANES partial sums
         let mut acc = [0.0f32; LANES];
@@ -95,7 +109,7 @@ simd_kernel! {
         for (d, &s) in dst_chunks.into_remainder().iter_mut().zip(src_chunks.remainder()) {
             sum += *d.write(exp_f32_with::<FMA>(s - max));
         }
-        let inv = 1.0 / sum;
+        let inv = scale / sum;
         for d in dst.iter_mut() {
             // SAFETY: the loops above wrote every element of `dst` (`src` and `dst` have
             // the same length: chunks plus remainder cover both).
