@@ -1,6 +1,7 @@
 //! The model and the trainer on a GPU: Hugging Face parity with the parameters on the
-//! device, the same loss curve on CPU and GPU over 50 pretraining steps, and a buffer pool
-//! that stops growing once training is warm. Tiny shapes: CI runs these on lavapipe.
+//! device, the same loss curve on CPU and GPU over 50 pretraining steps, a buffer pool
+//! that stops growing once training is warm, and KV-cached generation on the device
+//! picking the CPU path's tokens. Tiny shapes: CI runs these on lavapipe.
 
 mod gpu;
 
@@ -12,6 +13,7 @@ use llamaforge_engine::{gpu_memory, Device, Tensor};
 use llamaforge_model::checkpoint::load_hf_dir;
 use llamaforge_model::checkpoint::rope_layout::hf_to_interleaved;
 use llamaforge_model::checkpoint::safetensors_io::read_f32_tensors;
+use llamaforge_model::generate::{generate, generate_on_device, GenerateOptions, InferenceModel, Sampling};
 use llamaforge_model::loss::{next_token_loss, next_token_targets, IGNORE_INDEX};
 use llamaforge_model::{preset, Llama};
 use llamaforge_training::optim::{clip_scale, global_grad_norm, AdamW, AdamWConfig};
@@ -193,5 +195,20 @@ fn the_chunked_lm_head_loss_matches_on_the_gpu() {
     assert!((cpu.0 - chunked.0).abs() <= 1e-5, "loss {} vs {}", chunked.0, cpu.0);
     for (a, b) in chunked.1.iter().zip(&cpu.1).chain(chunked.2.iter().zip(&cpu.2)) {
         assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0), "gradient {a} vs {b}");
+    }
+}
+
+#[test]
+fn kv_cached_generation_on_the_gpu_matches_the_cpu() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(gpu) = gpu_or_skip("kv_cached_generation_on_the_gpu_matches_the_cpu") else { return };
+    let model = Llama::new_random(&preset("tiny").unwrap(), 7).unwrap();
+    let fast = InferenceModel::from_llama(&model);
+    model.to_device(gpu).unwrap();
+    let options = GenerateOptions { max_new_tokens: 24, sampling: Sampling::Greedy, seed: 0, stop_tokens: vec![] };
+    for prompt in [vec![1u32], vec![1, 5, 9, 33, 2]] {
+        let want = generate(&fast, std::slice::from_ref(&prompt), &options).unwrap().remove(0);
+        let got = generate_on_device(&model, &prompt, &options).unwrap();
+        assert_eq!(got, (want.tokens, want.finish), "prompt {prompt:?}");
     }
 }

@@ -6,7 +6,7 @@ use llamaforge_engine::{DType, Device, GpuError, Tensor};
 
 use crate::config::Config;
 use crate::error::Result;
-use crate::layers::{linear, Attention, Block, Mlp, RmsNorm};
+use crate::layers::{linear, Attention, Block, KvTensors, Mlp, RmsNorm};
 use crate::weights::{check_weights, random_weights, weight_shapes, Weights};
 
 /// A LLaMA-2 model whose parameters are named autograd leaves (HF names).
@@ -78,6 +78,19 @@ impl Llama {
         for block in &self.layers {
             x = block.forward(&x, 0);
         }
+        self.norm.forward(&x)
+    }
+
+    /// [`Llama::hidden_states`] of `ids` `[B, T]` continuing the positions in `cache`
+    /// (which it extends): the KV-cached decoding path on whatever device the model is on.
+    /// For inference (under `no_grad`): cached positions get no gradient.
+    pub fn hidden_states_cached(&self, ids: &Tensor, cache: &mut KvTensors) -> Var {
+        let pos = cache.len();
+        let mut x = self.embed_tokens.index_select(ids); // [B, T, C]
+        for (l, block) in self.layers.iter().enumerate() {
+            x = block.forward_cached(&x, pos, Some((&mut *cache, l)));
+        }
+        cache.advance(ids.shape()[1]);
         self.norm.forward(&x)
     }
 

@@ -1,7 +1,10 @@
 //! The KV-cached inference path against the autograd forward, and generation / scoring.
 
 use llamaforge_engine::Tensor;
-use llamaforge_model::generate::{generate, score, FinishReason, GenerateOptions, InferenceModel, Sampling};
+use llamaforge_model::generate::{
+    generate, generate_on_device, score, FinishReason, GenerateOptions, InferenceModel, Sampling,
+};
+use llamaforge_model::layers::KvTensors;
 use llamaforge_model::{preset, Llama};
 
 fn tiny_model() -> Llama {
@@ -80,4 +83,39 @@ fn generation_stops_at_the_context_and_rejects_bad_prompts() {
     assert!(generate(&model, &[vec![]], &options(Sampling::Greedy, 1)).is_err());
     assert!(generate(&model, &[vec![1; max + 1]], &options(Sampling::Greedy, 1)).is_err());
     assert!(generate(&model, &[vec![64]], &options(Sampling::Greedy, 1)).is_err(), "id ≥ vocab");
+}
+
+/// The tensor KV-cache path (what `--device gpu` runs), here on the CPU device: stepping
+/// through the cache gives the full forward's logits, and generation picks the CPU fast
+/// path's tokens with the same finish reasons and the same errors.
+#[test]
+fn device_decoding_matches_the_forward_and_the_inference_path() {
+    let llama = tiny_model(); // GQA: 4 query heads over 2 kv heads
+    let ids: Vec<u32> = vec![1, 5, 9, 33, 2, 63, 17, 8];
+    let full = llama.forward(&Tensor::from_vec(ids.clone(), &[1, ids.len()])).value().to_vec::<f32>();
+    let v = llama.config.vocab_size;
+    // a 3-token prefill, then one position at a time
+    let mut cache = KvTensors::new(llama.config.n_layers);
+    let mut fed = 0;
+    for chunk in [&ids[..3], &ids[3..4], &ids[4..5], &ids[5..]] {
+        let hidden = llama.hidden_states_cached(&Tensor::from_vec(chunk.to_vec(), &[1, chunk.len()]), &mut cache);
+        let logits = llamaforge_model::layers::linear(&hidden, llama.output_weight()).value().to_vec::<f32>();
+        let want = &full[fed * v..(fed + chunk.len()) * v];
+        let worst = logits.iter().zip(want).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        assert!(worst < 1e-5, "positions {fed}..{}: max abs diff {worst}", fed + chunk.len());
+        fed += chunk.len();
+        assert_eq!(cache.len(), fed);
+    }
+
+    let fast = InferenceModel::from_llama(&llama);
+    let max = llama.config.max_seq_len;
+    for (prompt, max_new) in [(vec![1u32, 5, 9], 20), (vec![1; max - 3], 100)] {
+        let want =
+            generate(&fast, std::slice::from_ref(&prompt), &options(Sampling::Greedy, max_new)).unwrap().remove(0);
+        let got = generate_on_device(&llama, &prompt, &options(Sampling::Greedy, max_new)).unwrap();
+        assert_eq!(got, (want.tokens, want.finish), "prompt of {} tokens", prompt.len());
+    }
+    for bad in [vec![], vec![1; max + 1], vec![1, 64]] {
+        assert!(generate_on_device(&llama, &bad, &options(Sampling::Greedy, 1)).is_err(), "{} tokens", bad.len());
+    }
 }

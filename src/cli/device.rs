@@ -8,6 +8,10 @@ use llamaforge_engine::{select_device, Device, DeviceSpec};
 /// The help text of every `--device` flag.
 pub const HELP: &str = "Device: cpu, gpu (= gpu:0), gpu:N, or auto (GPU when an adapter opens, else CPU)";
 
+/// The help text of `--device` on `generate` and `chat`, which decode differently per device.
+pub const GENERATE_HELP: &str = "Device: cpu (the fast KV-cached inference path), gpu / gpu:N (the training model's \
+    layers with a tensor KV cache on the GPU), or auto";
+
 /// clap value parser: checks the spelling, keeps the text (pretrain stores it in its config).
 pub fn parse_device(s: &str) -> Result<String, String> {
     s.parse::<DeviceSpec>().map(|_| s.trim().to_ascii_lowercase())

@@ -1,12 +1,11 @@
 //! The model `generate` and `chat` decode with: the KV-cached inference model on the CPU,
-//! or the training model moved to a GPU (see `gpu_generate.rs`).
+//! or the training model moved to a GPU, decoding with a tensor KV cache there
+//! (`llamaforge_model::generate::generate_on_device`).
 
 use llamaforge_engine::Device;
 use llamaforge_model::checkpoint::Checkpoint;
-use llamaforge_model::generate::{generate, FinishReason, GenerateOptions, InferenceModel};
+use llamaforge_model::generate::{generate, generate_on_device, FinishReason, GenerateOptions, InferenceModel};
 use llamaforge_model::Llama;
-
-use super::gpu_generate::generate_full_forward;
 
 /// The model generation runs on.
 pub enum Engine {
@@ -33,7 +32,7 @@ impl Engine {
                 let out = generate(model, &[prompt.to_vec()], options)?.remove(0);
                 Ok((out.tokens, out.finish))
             }
-            Engine::Gpu(model) => Ok(generate_full_forward(model, prompt, options)),
+            Engine::Gpu(model) => Ok(generate_on_device(model, prompt, options)?),
         }
     }
 }

@@ -9,10 +9,6 @@ use llamaforge_model::generate::{GenerateOptions, Sampling};
 use super::engine::Engine;
 use super::model_io::{load_checkpoint, load_tokenizer_for};
 
-/// `--device` of generate and chat: the GPU path has no KV cache yet.
-const DEVICE_HELP: &str = "Device: cpu (KV-cached inference), gpu / gpu:N (the training forward re-run over the \
-    whole sequence for every token on the GPU — no KV cache yet, so slower than cpu for small models), or auto";
-
 /// Arguments of `llamaforge generate`.
 #[derive(clap::Args)]
 pub struct GenerateArgs {
@@ -36,7 +32,7 @@ pub struct GenerateArgs {
     max_tokens: usize,
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    #[arg(long, default_value = "cpu", value_parser = super::device::parse_device, help = DEVICE_HELP)]
+    #[arg(long, default_value = "cpu", value_parser = super::device::parse_device, help = super::device::GENERATE_HELP)]
     device: String,
 }
 

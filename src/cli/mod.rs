@@ -11,7 +11,6 @@ pub mod devices;
 pub mod engine;
 pub mod forward;
 pub mod generate;
-pub mod gpu_generate;
 pub mod model_io;
 pub mod plot;
 pub mod pretrain;

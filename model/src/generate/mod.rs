@@ -2,9 +2,11 @@
 //! buffers (`inference.rs`, `kernels.rs`, `kv_cache.rs`, weights in one huge-page arena:
 //! `arena.rs`), sampling (`sampler.rs`),
 //! batched generation (`generation.rs`), scoring of given continuations (`score.rs`) and
-//! the thread team that splits each token of a single sequence over the cores (`team.rs`).
+//! the thread team that splits each token of a single sequence over the cores (`team.rs`);
+//! and KV-cached decoding with the training layers on any device (`device_decode.rs`).
 
 mod arena;
+mod device_decode;
 mod generation;
 mod inference;
 pub mod kernels;
@@ -13,6 +15,7 @@ mod sampler;
 mod score;
 pub mod team;
 
+pub use device_decode::generate_on_device;
 pub use generation::{generate, FinishReason, GenerateOptions, Generation};
 pub use inference::{InferenceModel, InferenceState};
 pub use kv_cache::KvCache;

@@ -6,7 +6,7 @@
 
 use llamaforge_autograd::Var;
 
-use super::linear;
+use super::{linear, KvTensors};
 
 /// The four projections of one attention layer.
 pub struct Attention {
@@ -27,6 +27,13 @@ pub struct Attention {
 impl Attention {
     /// `x` `[B, T, C]` at positions `pos_offset..pos_offset+T` → `[B, T, C]`.
     pub fn forward(&self, x: &Var, pos_offset: usize) -> Var {
+        self.forward_cached(x, pos_offset, None)
+    }
+
+    /// [`Attention::forward`] that also attends to, and appends to, a KV cache: `x` holds
+    /// the T positions after the cache's, keys and values of earlier positions come from
+    /// `cache` (layer `layer`). For inference: no gradient flows into cached positions.
+    pub fn forward_cached(&self, x: &Var, pos_offset: usize, cache: Option<(&mut KvTensors, usize)>) -> Var {
         let shape = x.shape();
         let (b, t) = (shape[0], shape[1]);
         let (h, kv, d) = (self.n_heads, self.n_kv_heads, self.head_dim);
@@ -35,10 +42,18 @@ impl Attention {
         let q = linear(x, &self.q_proj).reshape(&[b, t, h, d]).rope(pos_offset, self.rope_theta);
         let k = linear(x, &self.k_proj).reshape(&[b, t, kv, d]).rope(pos_offset, self.rope_theta);
         let v = linear(x, &self.v_proj).reshape(&[b, t, kv, d]);
+        let (k, v) = match cache {
+            Some((cache, layer)) => {
+                let (k_all, v_all) = cache.extend(layer, k.value(), v.value()); // [B, Tk, KV, D]
+                (Var::constant(k_all), Var::constant(v_all))
+            }
+            None => (k, v),
+        };
 
         // fused causal attention (engine op `attention`): query head j reads kv head
         // j / (H/KV), as HF's repeat_kv does, without copying k/v per head or materializing
-        // the [B, H, T, T] scores
+        // the [B, H, T, T] scores; with a cache, Tk = cached + T and query i sees keys
+        // up to its own position (the mask is offset by the cached positions)
         let out = Var::attention(&q, &k, &v, true); // [B, T, H, D]
 
         // back to [B, T, H·D], then the output projection

@@ -3,7 +3,7 @@
 
 use llamaforge_autograd::Var;
 
-use super::{Attention, Mlp, RmsNorm};
+use super::{Attention, KvTensors, Mlp, RmsNorm};
 
 /// `model.layers.{i}`: input_layernorm, self_attn, post_attention_layernorm, mlp.
 pub struct Block {
@@ -16,7 +16,14 @@ pub struct Block {
 impl Block {
     /// `x` `[B, T, C]` → `[B, T, C]`.
     pub fn forward(&self, x: &Var, pos_offset: usize) -> Var {
-        let x = x.add(&self.self_attn.forward(&self.input_layernorm.forward(x), pos_offset));
+        self.forward_cached(x, pos_offset, None)
+    }
+
+    /// [`Block::forward`] with this block's attention reading and extending a KV cache
+    /// (see [`Attention::forward_cached`]).
+    pub fn forward_cached(&self, x: &Var, pos_offset: usize, cache: Option<(&mut KvTensors, usize)>) -> Var {
+        let attn = self.self_attn.forward_cached(&self.input_layernorm.forward(x), pos_offset, cache);
+        let x = x.add(&attn);
         x.add(&self.mlp.forward(&self.post_attention_layernorm.forward(&x)))
     }
 }

@@ -4,12 +4,14 @@
 
 mod attention;
 mod block;
+mod kv_tensors;
 mod linear;
 mod mlp;
 mod rms_norm;
 
 pub use attention::Attention;
 pub use block::Block;
+pub use kv_tensors::KvTensors;
 pub use linear::linear;
 pub use mlp::Mlp;
 pub use rms_norm::RmsNorm;
