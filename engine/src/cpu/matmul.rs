@@ -51,74 +51,53 @@ pub fn matmul<T: GemmElem>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> Vec<T>
     // Threads come from rayon only (matrixmultiply's own `threading` feature is off: its
     // channel hand-off spun for half the time of a training step and oversubscribed the
     // cores when called from rayon workers). Many products: one per task. A few large
-    // products: each one split by rows of C across the pool.
+    // products: each one split across the pool (`gemm_split`).
     let threads = rayon::current_num_threads();
     if batch >= threads && batch > 1 {
         spare.par_chunks_mut(m * n).enumerate().for_each(one);
     } else {
         for (i, c) in spare.chunks_mut(m * n).enumerate() {
             let (oa, ob) = (offset_of(la, i), offset_of(lb, i));
-            gemm_split_rows(dims, &a[oa..], rsa, csa, &b[ob..], rsb, csb, c, threads);
+            gemm_split(dims, (&a[oa..], rsa, csa), (&b[ob..], rsb, csb), c, threads);
         }
     }
     // SAFETY: `spare` is the first `total` slots of the capacity, split into `batch`
-    // products of m·n slots, and each product's slots (split by rows or not) were passed to
+    // products of m·n slots, and each product's slots (split by rows, by columns or not at all) were passed to
     // a GEMM with β = 0, which writes all of them.
     unsafe { out.set_len(total) };
     out
 }
 
-/// One product with its rows of C divided among `threads` rayon tasks. Each task packs B
-/// itself; for the shapes of a training step (m = B·T rows) that is a small fraction of
-/// the multiply-adds.
-#[allow(clippy::too_many_arguments)]
-fn gemm_split_rows<T: GemmElem>(
-    d: GemmDims,
-    a: &[T],
-    rsa: isize,
-    csa: isize,
-    b: &[T],
-    rsb: isize,
-    csb: isize,
-    c: &mut [MaybeUninit<T>],
-    threads: usize,
-) {
+/// One product split across `threads` rayon tasks (or run on this thread when small).
+/// Every task packs its own share of the operands, so the split goes along the dimension
+/// whose duplicated packing costs least: rows of C for tall products (each task packs all
+/// of B; for a training step's m = B·T rows that is a small fraction of the work), columns
+/// for wide ones (each task packs all of A; for the LM head's `[B·T, C] · [C, V]`,
+/// n = 32000 ≫ m, splitting rows would make every task pack the whole 32000-column B).
+fn gemm_split<T: GemmElem>(d: GemmDims, a: Strided<T>, b: Strided<T>, c: &mut [MaybeUninit<T>], threads: usize) {
     if threads <= 1 || d.m * d.n * d.k < PAR_MIN_FLOPS || d.m < 16 * threads {
-        T::gemm(d, T::one(), (a, rsa, csa), (b, rsb, csb), c, d.n as isize);
-        return;
+        T::gemm(d, T::one(), a, b, c, d.n as isize);
+    } else if d.n > d.m {
+        gemm_split_cols(d, a, b, c, threads);
+    } else {
+        // rows per task, rounded to the 8/16-row micro-kernel height
+        let rows = d.m.div_ceil(threads).next_multiple_of(16);
+        let (a, rsa, csa) = a;
+        c.par_chunks_mut(rows * d.n).enumerate().for_each(|(t, c_part)| {
+            let part = GemmDims { m: c_part.len() / d.n, ..d };
+            T::gemm(part, T::one(), (&a[t * rows * rsa as usize..], rsa, csa), b, c_part, d.n as isize);
+        });
     }
-    if d.n > d.m {
-        return gemm_split_cols(d, a, rsa, csa, b, rsb, csb, c, threads);
-    }
-    // rows per task, rounded to the 8/16-row micro-kernel height
-    let rows = d.m.div_ceil(threads).next_multiple_of(16);
-    c.par_chunks_mut(rows * d.n).enumerate().for_each(|(t, c_part)| {
-        let r0 = t * rows;
-        let part = GemmDims { m: c_part.len() / d.n, ..d };
-        T::gemm(part, T::one(), (&a[r0 * rsa as usize..], rsa, csa), (b, rsb, csb), c_part, d.n as isize);
-    });
 }
 
-/// One product with its columns of C divided among `threads` rayon tasks: each task packs
-/// only its own slice of B and all of A. For a wide product (the LM head's `[B·T, C] ·
-/// [C, V]`, n = 32000 ≫ m) splitting rows would make every task pack the whole of B.
-#[allow(clippy::too_many_arguments)]
-fn gemm_split_cols<T: GemmElem>(
-    d: GemmDims,
-    a: &[T],
-    rsa: isize,
-    csa: isize,
-    b: &[T],
-    rsb: isize,
-    csb: isize,
-    c: &mut [MaybeUninit<T>],
-    threads: usize,
-) {
+/// [`gemm_split`] by columns of C: task t writes columns `t·cols..` of every row.
+fn gemm_split_cols<T: GemmElem>(d: GemmDims, a: Strided<T>, b: Strided<T>, c: &mut [MaybeUninit<T>], threads: usize) {
     // columns per task, rounded to the micro-kernel width
     let cols = d.n.div_ceil(threads).next_multiple_of(16);
     let tasks = d.n.div_ceil(cols);
     let c_len = c.len();
     let c_base = SendPtr(c.as_mut_ptr().cast::<T>());
+    let (b, rsb, csb) = b;
     (0..tasks).into_par_iter().for_each(|t| {
         let c0 = t * cols;
         let part = GemmDims { n: cols.min(d.n - c0), ..d };
@@ -129,7 +108,7 @@ fn gemm_split_cols<T: GemmElem>(
         // uninitialized slots are written, never read.
         unsafe {
             let base = c_base;
-            T::gemm_ptr(part, T::one(), (a, rsa, csa), (b_part, rsb, csb), base.0.add(c0), c_len - c0, d.n as isize)
+            T::gemm_ptr(part, T::one(), a, (b_part, rsb, csb), base.0.add(c0), c_len - c0, d.n as isize)
         };
     });
 }

@@ -80,6 +80,10 @@ pub fn level() -> SimdLevel {
 /// and so compiled with the features of, each instantiation. Inside the body the constant
 /// `FMA` says whether fused multiply-add exists; pass it on to [`super::exp::exp_f32_with`]
 /// and friends (`f32::mul_add` is one instruction with FMA but a libm call without it).
+///
+/// Exported (`llamaforge_engine::simd_kernel!`) so other crates' hot loops (the decoding
+/// kernels in `model/src/generate/`) dispatch the same way and obey `LLAMAFORGE_SIMD` too.
+#[macro_export]
 macro_rules! simd_kernel {
     ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$meta])*
@@ -107,7 +111,7 @@ macro_rules! simd_kernel {
         }
     };
 }
-pub(crate) use simd_kernel;
+pub use simd_kernel;
 
 /// Lanes of the fixed-width accumulator arrays reductions use. 16 f32 = one zmm register
 /// (two ymm, four xmm): wide enough to fill every level, and it breaks the loop-carried

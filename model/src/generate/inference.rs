@@ -2,12 +2,12 @@
 //! preallocated KV cache and scratch space reused for every token — no autograd graph, no
 //! allocation per token. Mirrors `Llama::forward` (same weights, same interleaved RoPE).
 
-use super::arena::WeightArena;
+use std::ops::Range;
+
+use super::arena::{ArenaBuilder, WeightArena};
 use super::kernels::{attend_head, matvec, rms_norm, swiglu};
 use super::kv_cache::KvCache;
 use super::team::{with_team, Disjoint, Team};
-use std::ops::Range;
-
 use crate::config::Config;
 use crate::error::{ModelError, Result};
 use crate::llama::Llama;
@@ -80,41 +80,29 @@ impl InferenceModel {
         check_weights(config, &mut weights)?;
         let get = |name: &str| -> Vec<f32> { weights[name].to_dtype(llamaforge_engine::DType::F32).to_vec::<f32>() };
         // the parts in the order they are read while decoding a token
-        let mut parts: Vec<Vec<f32>> = vec![get("model.embed_tokens.weight")];
-        for i in 0..config.n_layers {
-            let p = format!("model.layers.{i}");
-            let mut wqkv = get(&format!("{p}.self_attn.q_proj.weight"));
-            wqkv.extend(get(&format!("{p}.self_attn.k_proj.weight")));
-            wqkv.extend(get(&format!("{p}.self_attn.v_proj.weight")));
-            let mut w_gate_up = get(&format!("{p}.mlp.gate_proj.weight"));
-            w_gate_up.extend(get(&format!("{p}.mlp.up_proj.weight")));
-            parts.push(get(&format!("{p}.input_layernorm.weight")));
-            parts.push(wqkv);
-            parts.push(get(&format!("{p}.self_attn.o_proj.weight")));
-            parts.push(get(&format!("{p}.post_attention_layernorm.weight")));
-            parts.push(w_gate_up);
-            parts.push(get(&format!("{p}.mlp.down_proj.weight")));
-        }
-        parts.push(get("model.norm.weight"));
-        if !config.tied_embeddings {
-            parts.push(get("lm_head.weight"));
-        }
-        let (arena, ranges) = WeightArena::new(&parts.iter().map(Vec::as_slice).collect::<Vec<_>>());
-        drop(parts);
-        let embed = ranges[0].clone();
-        let layers = ranges[1..1 + 6 * config.n_layers]
-            .chunks_exact(6)
-            .map(|r| LayerWeights {
-                attn_norm: r[0].clone(),
-                wqkv: r[1].clone(),
-                wo: r[2].clone(),
-                ffn_norm: r[3].clone(),
-                w_gate_up: r[4].clone(),
-                w_down: r[5].clone(),
+        let mut parts = ArenaBuilder::default();
+        let embed = parts.push(get("model.embed_tokens.weight"));
+        let layers = (0..config.n_layers)
+            .map(|i| {
+                let p = format!("model.layers.{i}");
+                let mut wqkv = get(&format!("{p}.self_attn.q_proj.weight"));
+                wqkv.extend(get(&format!("{p}.self_attn.k_proj.weight")));
+                wqkv.extend(get(&format!("{p}.self_attn.v_proj.weight")));
+                let mut w_gate_up = get(&format!("{p}.mlp.gate_proj.weight"));
+                w_gate_up.extend(get(&format!("{p}.mlp.up_proj.weight")));
+                LayerWeights {
+                    attn_norm: parts.push(get(&format!("{p}.input_layernorm.weight"))),
+                    wqkv: parts.push(wqkv),
+                    wo: parts.push(get(&format!("{p}.self_attn.o_proj.weight"))),
+                    ffn_norm: parts.push(get(&format!("{p}.post_attention_layernorm.weight"))),
+                    w_gate_up: parts.push(w_gate_up),
+                    w_down: parts.push(get(&format!("{p}.mlp.down_proj.weight"))),
+                }
             })
             .collect();
-        let final_norm = ranges[1 + 6 * config.n_layers].clone();
-        let lm_head = ranges.get(2 + 6 * config.n_layers).cloned().unwrap_or_else(|| embed.clone());
+        let final_norm = parts.push(get("model.norm.weight"));
+        let lm_head = if config.tied_embeddings { embed.clone() } else { parts.push(get("lm_head.weight")) };
+        let arena = parts.build();
         let (d, half) = (config.head_dim(), config.head_dim() / 2);
         let mut rope_cos = Vec::with_capacity(config.max_seq_len * half);
         let mut rope_sin = Vec::with_capacity(config.max_seq_len * half);

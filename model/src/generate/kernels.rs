@@ -1,9 +1,12 @@
 //! Hot loops of single-token inference on plain f32 slices: matrix·vector (the cost of
-//! decoding), RMSNorm, softmax, SwiGLU. `matvec` picks AVX-512 or AVX2+FMA at run time;
-//! a default `cargo build` targets baseline x86-64, so without the dispatch the weights
-//! would stream through 128-bit SSE.
+//! decoding), RMSNorm, attention over the cache, SwiGLU. `matvec` and `attend_head` pick
+//! AVX-512 or AVX2+FMA at run time like the engine's kernels (`simd_kernel!`); a default
+//! `cargo build` targets baseline x86-64, so without the dispatch the weights would stream
+//! through 128-bit SSE.
 
 use llamaforge_engine::cpu::exp::exp_f32_with;
+#[cfg(target_arch = "x86_64")]
+use llamaforge_engine::cpu::simd::{level, SimdLevel};
 
 use super::team::{Disjoint, Team};
 
@@ -13,30 +16,28 @@ const PAR_MIN_WEIGHTS: usize = 1 << 14;
 /// Fewest weights in one chunk of a split matvec.
 const CHUNK_MIN_WEIGHTS: usize = 1 << 14;
 
-/// Dot product body, inlined into each `#[target_feature]` wrapper so the compiler
-/// vectorizes it for that instruction set. `LANES` independent accumulators hide the FMA
-/// latency.
-#[inline(always)]
-fn dot_body<const LANES: usize>(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; LANES];
-    let split = a.len() - a.len() % LANES;
-    for (ca, cb) in a[..split].chunks_exact(LANES).zip(b[..split].chunks_exact(LANES)) {
-        for j in 0..LANES {
-            acc[j] = ca[j].mul_add(cb[j], acc[j]);
+llamaforge_engine::simd_kernel! {
+    /// The matvec where AVX-512 is not in use (AVX2+FMA, or the baseline target): 16
+    /// independent partial sums per row hide the add/FMA latency and let LLVM vectorize.
+    fn matvec_lanes(w: &[f32], x: &[f32], out: &mut [f32]) {
+        const LANES: usize = 16;
+        let n = x.len();
+        let split = n - n % LANES;
+        // `mul_add` is one instruction with FMA but a libm call without it
+        let fma = |a: f32, b: f32, c: f32| if FMA { a.mul_add(b, c) } else { a * b + c };
+        for (o, row) in out.iter_mut().zip(w.chunks_exact(n)) {
+            let mut acc = [0.0f32; LANES];
+            for (cw, cx) in row[..split].chunks_exact(LANES).zip(x[..split].chunks_exact(LANES)) {
+                for j in 0..LANES {
+                    acc[j] = fma(cw[j], cx[j], acc[j]);
+                }
+            }
+            let mut sum: f32 = acc.iter().sum();
+            for (a, b) in row[split..].iter().zip(&x[split..]) {
+                sum = fma(*a, *b, sum);
+            }
+            *o = sum;
         }
-    }
-    let mut sum: f32 = acc.iter().sum();
-    for (x, y) in a[split..].iter().zip(&b[split..]) {
-        sum = x.mul_add(*y, sum);
-    }
-    sum
-}
-
-#[inline(always)]
-fn matvec_body<const LANES: usize>(w: &[f32], x: &[f32], out: &mut [f32]) {
-    let n = x.len();
-    for (o, row) in out.iter_mut().zip(w.chunks_exact(n)) {
-        *o = dot_body::<LANES>(row, x);
     }
 }
 
@@ -84,30 +85,16 @@ unsafe fn matvec_avx512(w: &[f32], x: &[f32], out: &mut [f32]) {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn matvec_avx2(w: &[f32], x: &[f32], out: &mut [f32]) {
-    matvec_body::<16>(w, x, out)
-}
-
-/// `out[r] = Σ_j w[r, j] · x[j]` for one thread's rows, on the widest vector unit present.
+/// `out[r] = Σ_j w[r, j] · x[j]` for one thread's rows, on the widest vector unit in use
+/// (`llamaforge_engine::cpu::simd::level`, so `LLAMAFORGE_SIMD` applies here too).
 pub fn matvec_serial(w: &[f32], x: &[f32], out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
-    {
-        if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU supports avx512f and fma (checked just above).
-            return unsafe { matvec_avx512(w, x, out) };
-        }
-        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU supports avx2 and fma (checked just above).
-            return unsafe { matvec_avx2(w, x, out) };
-        }
+    if level() == SimdLevel::Avx512 {
+        // SAFETY: `level()` returns Avx512 only when AVX-512 F/BW/DQ/VL, AVX2 and FMA were
+        // detected on this CPU, a superset of the kernel's `avx512f,fma`.
+        return unsafe { matvec_avx512(w, x, out) };
     }
-    // portable path: plain mul + add (mul_add without hardware FMA is a slow libm call)
-    let n = x.len();
-    for (o, row) in out.iter_mut().zip(w.chunks_exact(n)) {
-        *o = row.iter().zip(x).map(|(a, b)| a * b).sum();
-    }
+    matvec_lanes(w, x, out)
 }
 
 /// `w` `[R, N]` row-major, `x` `[N]` → `out` `[R]`; rows are split across the team's
@@ -141,57 +128,26 @@ pub fn rms_norm(x: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) {
     }
 }
 
-/// One query head attending over the first `n = scores.len()` cached positions:
-/// `scores[t] = q·k_t · scale`, softmax, `out = Σ_t scores[t] · v_t`. `keys_t` is the
-/// head's keys transposed, `[D, S]` (row `i` holds component `i` of every position, rows
-/// `s_max` apart); `values` is `[S, D]`; `q` and `out` are `[D]`.
-pub fn attend_head(
-    q: &[f32],
-    keys_t: &[f32],
-    values: &[f32],
-    s_max: usize,
-    scale: f32,
-    scores: &mut [f32],
-    out: &mut [f32],
-) {
-    let (d, n) = (q.len(), scores.len());
-    assert!(out.len() == d && n > 0 && n <= s_max && keys_t.len() >= (d - 1) * s_max + n && values.len() >= n * d);
-    #[cfg(target_arch = "x86_64")]
-    {
-        if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU supports avx512f and fma (checked just above).
-            return unsafe { attend_head_avx512(q, keys_t, values, s_max, scale, scores, out) };
-        }
-        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU supports avx2 and fma (checked just above).
-            return unsafe { attend_head_avx2(q, keys_t, values, s_max, scale, scores, out) };
-        }
+llamaforge_engine::simd_kernel! {
+    /// One query head attending over the first `n = scores.len()` cached positions:
+    /// `scores[t] = q·k_t · scale`, softmax, `out = Σ_t scores[t] · v_t`. `keys_t` is the
+    /// head's keys transposed, `[D, S]` (row `i` holds component `i` of every position, rows
+    /// `s_max` apart); `values` is `[S, D]`; `q` and `out` are `[D]`.
+    pub fn attend_head(
+        q: &[f32],
+        keys_t: &[f32],
+        values: &[f32],
+        s_max: usize,
+        scale: f32,
+        scores: &mut [f32],
+        out: &mut [f32],
+    ) {
+        attend_head_body::<FMA>(q, keys_t, values, s_max, scale, scores, out)
     }
-    attend_head_body::<false>(q, keys_t, values, s_max, scale, scores, out)
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,fma")]
-unsafe fn attend_head_avx512(
-    q: &[f32],
-    k: &[f32],
-    v: &[f32],
-    s_max: usize,
-    scale: f32,
-    s: &mut [f32],
-    out: &mut [f32],
-) {
-    attend_head_body::<true>(q, k, v, s_max, scale, s, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn attend_head_avx2(q: &[f32], k: &[f32], v: &[f32], s_max: usize, scale: f32, s: &mut [f32], out: &mut [f32]) {
-    attend_head_body::<true>(q, k, v, s_max, scale, s, out)
-}
-
-/// The body of [`attend_head`], inlined into each `#[target_feature]` wrapper so its loops
-/// are vectorized for that instruction set (`FMA`: fused multiply-adds are available).
+/// The body of [`attend_head`], inlined into each instantiation `simd_kernel!` makes so its
+/// loops are vectorized for that instruction set (`FMA`: fused multiply-adds are available).
 /// Every loop runs along contiguous memory: scores along S (one row of `keys_t` per
 /// component), the output along D.
 #[inline(always)]
@@ -205,6 +161,7 @@ fn attend_head_body<const FMA: bool>(
     out: &mut [f32],
 ) {
     let (d, n) = (q.len(), scores.len());
+    assert!(out.len() == d && n > 0 && n <= s_max && keys_t.len() >= (d - 1) * s_max + n && values.len() >= n * d);
     let fma = |a: f32, b: f32, c: f32| if FMA { a.mul_add(b, c) } else { a * b + c };
     scores.fill(0.0);
     for (i, &qi) in q.iter().enumerate() {

@@ -304,10 +304,13 @@ mod tests {
     }
 
     #[test]
-    fn a_descheduled_worker_does_not_hold_up_the_caller() {
+    fn tiny_jobs_racing_a_late_worker_run_every_chunk_once() {
         let team = Team::new(2);
-        // a job whose chunks the caller finishes before the worker can join (the worker is
-        // parked and the job is tiny): must not wait for the worker
+        // jobs of two chunks starting while the worker is parked: the caller usually takes
+        // both chunks and closes the job before the worker wakes, so the worker arrives at
+        // closed or later jobs. Every chunk must still run exactly once, with no hang.
+        // (That the caller does not wait for a descheduled worker is a timing property; it
+        // is measured under a CPU hog in docs/PERFORMANCE.md, not asserted here.)
         thread::sleep(SPIN_FOR * 3);
         let hits = AtomicUsize::new(0);
         for _ in 0..1000 {

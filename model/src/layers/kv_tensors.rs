@@ -7,7 +7,7 @@ use llamaforge_engine::Tensor;
 
 /// Keys and values `[B, T, KV, D]` per layer; `len` = T positions cached.
 pub struct KvTensors {
-    pub(crate) layers: Vec<Option<(Tensor, Tensor)>>,
+    layers: Vec<Option<(Tensor, Tensor)>>,
     len: usize,
 }
 
