@@ -5,7 +5,7 @@
 //! needs. `backward()` orders the nodes topologically, runs each closure once (dropping it,
 //! which frees the saved activations) and accumulates gradients into the leaves.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -28,7 +28,8 @@ struct VarInner {
     id: usize,
     value: RefCell<Tensor>,
     grad: RefCell<Option<Tensor>>,
-    requires_grad: bool,
+    /// A `Cell` so a parameter can be frozen (and unfrozen) after it is built.
+    requires_grad: Cell<bool>,
     name: Option<String>,
     node: RefCell<Option<Node>>,
 }
@@ -45,7 +46,7 @@ impl std::fmt::Debug for Var {
         f.debug_struct("Var")
             .field("name", &self.0.name)
             .field("shape", &self.shape())
-            .field("requires_grad", &self.0.requires_grad)
+            .field("requires_grad", &self.0.requires_grad.get())
             .finish()
     }
 }
@@ -56,7 +57,7 @@ impl Var {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             value: RefCell::new(value),
             grad: RefCell::new(None),
-            requires_grad,
+            requires_grad: Cell::new(requires_grad),
             name,
             node: RefCell::new(node),
         }))
@@ -114,7 +115,20 @@ impl Var {
     }
 
     pub fn requires_grad(&self) -> bool {
-        self.0.requires_grad
+        self.0.requires_grad.get()
+    }
+
+    /// Freezes (`false`) or unfreezes (`true`) a leaf. A frozen leaf is a constant to
+    /// every op recorded afterwards: no graph is built through it unless another input
+    /// needs a gradient, no gradient is computed for it, and its stored gradient is
+    /// dropped, so an optimizer that skips gradient-less parameters skips it.
+    #[track_caller]
+    pub fn set_requires_grad(&self, requires_grad: bool) {
+        assert!(self.0.node.borrow().is_none(), "set_requires_grad: only leaves can be frozen, not op results");
+        self.0.requires_grad.set(requires_grad);
+        if !requires_grad {
+            self.zero_grad();
+        }
     }
 
     pub fn name(&self) -> Option<&str> {

@@ -5,6 +5,8 @@
 //!   (`layers/` holds RMSNorm, attention with RoPE + GQA, SwiGLU), and the losses in
 //!   [`loss`].
 //! - [`generate`]: a no-grad inference path with a KV cache, sampling and scoring.
+//! - [`heads`]: the reward model's `score.weight` and PPO's value head, with freezing
+//!   ([`Llama::freeze_where`]).
 //! - [`checkpoint`]: HF / native directories and llama2.c `.bin` files.
 //! - [`chat`]: the LLaMA-2-chat template.
 //! - [`tokenizer`]: SentencePiece-style BPE with byte fallback; trains, reads and writes
@@ -15,6 +17,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod error;
 pub mod generate;
+pub mod heads;
 pub mod layers;
 pub mod llama;
 pub mod loss;

@@ -1,11 +1,14 @@
 //! The LLaMA-2 model for training: token embedding → N blocks (RMSNorm, RoPE attention with
 //! GQA, RMSNorm, SwiGLU) → final RMSNorm → LM head. One straight-down `forward`.
 
+use std::collections::BTreeMap;
+
 use llamaforge_autograd::Var;
 use llamaforge_engine::{DType, Device, GpuError, Tensor};
 
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{ModelError, Result};
+use crate::heads::is_head;
 use crate::layers::{linear, Attention, Block, KvTensors, Mlp, RmsNorm};
 use crate::weights::{check_weights, random_weights, weight_shapes, Weights};
 
@@ -19,6 +22,9 @@ pub struct Llama {
     pub norm: RmsNorm,
     /// `lm_head.weight` `[V, C]`, or `None` when tied to the embedding.
     pub lm_head: Option<Var>,
+    /// Scalar heads by name (`score.weight`, `value_head.weight`), each `[1, C]`; see
+    /// [`crate::heads`].
+    pub heads: BTreeMap<String, Var>,
 }
 
 impl Llama {
@@ -32,6 +38,18 @@ impl Llama {
     /// f32), checking names and shapes against the config.
     pub fn from_weights(config: &Config, mut weights: Weights) -> Result<Llama> {
         config.validate()?;
+        let head_names: Vec<String> = weights.keys().filter(|n| is_head(n)).cloned().collect();
+        let mut head_values = BTreeMap::new();
+        for name in head_names {
+            let t = weights.remove(&name).expect("listed");
+            if t.shape() != [1, config.dim] {
+                return Err(ModelError::weight(
+                    &name,
+                    format!("shape {:?}, a head needs [1, {}]", t.shape(), config.dim),
+                ));
+            }
+            head_values.insert(name, t);
+        }
         check_weights(config, &mut weights)?;
         let mut param = |name: String| {
             let t = weights.remove(&name).expect("checked").to_dtype(DType::F32).contiguous();
@@ -68,7 +86,11 @@ impl Llama {
             .collect();
         let norm = RmsNorm { weight: param("model.norm.weight".into()), eps };
         let lm_head = (!config.tied_embeddings).then(|| param("lm_head.weight".into()));
-        Ok(Llama { config: config.clone(), embed_tokens, layers, norm, lm_head })
+        let heads = head_values
+            .into_iter()
+            .map(|(name, t)| (name.clone(), Var::parameter(name, t.to_dtype(DType::F32).contiguous())))
+            .collect();
+        Ok(Llama { config: config.clone(), embed_tokens, layers, norm, lm_head, heads })
     }
 
     /// Final hidden states after the last RMSNorm: `ids` u32 `[B, T]` → `[B, T, C]`
@@ -105,7 +127,46 @@ impl Llama {
         self.lm_head.as_ref().unwrap_or(&self.embed_tokens)
     }
 
-    /// Every parameter, in [`weight_shapes`] order (the tied head is not repeated).
+    /// Adds (or replaces) the scalar head `name` (one of [`crate::heads::HEAD_NAMES`]) with
+    /// `weight` `[1, C]`, on the model's device.
+    pub fn set_head(&mut self, name: &str, weight: Tensor) -> Result<()> {
+        if !is_head(name) {
+            return Err(ModelError::weight(name, "not a known head name"));
+        }
+        if weight.shape() != [1, self.config.dim] {
+            let msg = format!("shape {:?}, a head needs [1, {}]", weight.shape(), self.config.dim);
+            return Err(ModelError::weight(name, msg));
+        }
+        let weight = weight
+            .to_dtype(DType::F32)
+            .contiguous()
+            .to_device(self.device())
+            .map_err(|e| ModelError::weight(name, e.to_string()))?;
+        self.heads.insert(name.to_string(), Var::parameter(name, weight));
+        Ok(())
+    }
+
+    /// The scalar head `name`, if the model has it.
+    pub fn head(&self, name: &str) -> Option<&Var> {
+        self.heads.get(name)
+    }
+
+    /// Freezes every parameter whose name `frozen` accepts and unfreezes the rest (see
+    /// [`Var::set_requires_grad`]): a frozen parameter gets no gradient and
+    /// [`Llama::trainable_parameters`] leaves it out, so the optimizer never sees it.
+    pub fn freeze_where(&self, frozen: impl Fn(&str) -> bool) {
+        for p in self.parameters() {
+            p.set_requires_grad(!frozen(p.name().expect("parameters are named")));
+        }
+    }
+
+    /// The parameters that take gradients (all of them unless some were frozen).
+    pub fn trainable_parameters(&self) -> Vec<Var> {
+        self.parameters().into_iter().filter(Var::requires_grad).collect()
+    }
+
+    /// Every parameter, in [`weight_shapes`] order (the tied head is not repeated), then
+    /// the scalar heads by name.
     pub fn parameters(&self) -> Vec<Var> {
         let mut out = vec![self.embed_tokens.clone()];
         for b in &self.layers {
@@ -125,6 +186,7 @@ impl Llama {
         out.push(self.norm.weight.clone());
         out.extend(self.lm_head.clone());
         debug_assert_eq!(out.len(), weight_shapes(&self.config).len());
+        out.extend(self.heads.values().cloned());
         out
     }
 

@@ -39,7 +39,8 @@ pub fn weight_shapes(config: &Config) -> Vec<(String, Vec<usize>)> {
 }
 
 /// Checks that `weights` holds exactly the tensors of `config` with the right shapes.
-/// Extra names are an error, except a redundant `lm_head.weight` in a tied model and HF's
+/// Scalar heads ([`crate::heads::HEAD_NAMES`]) may sit beside them (their shapes are
+/// checked where the model takes them). Extra names are an error, except a redundant `lm_head.weight` in a tied model and HF's
 /// non-persistent `rotary_emb.inv_freq` buffers (older exports), which are dropped.
 pub fn check_weights(config: &Config, weights: &mut Weights) -> Result<()> {
     if config.tied_embeddings {
@@ -53,9 +54,14 @@ pub fn check_weights(config: &Config, weights: &mut Weights) -> Result<()> {
             return Err(ModelError::weight(name, format!("shape {:?}, the config needs {shape:?}", t.shape())));
         }
     }
-    if weights.len() != expected.len() {
+    let heads = weights.keys().filter(|n| crate::heads::is_head(n)).count();
+    if weights.len() != expected.len() + heads {
         let known: std::collections::HashSet<&str> = expected.iter().map(|(n, _)| n.as_str()).collect();
-        let extra = weights.keys().find(|n| !known.contains(n.as_str())).cloned().unwrap_or_default();
+        let extra = weights
+            .keys()
+            .find(|n| !known.contains(n.as_str()) && !crate::heads::is_head(n))
+            .cloned()
+            .unwrap_or_default();
         return Err(ModelError::weight(extra, "not a parameter of this config"));
     }
     Ok(())

@@ -5,3 +5,5 @@ pub mod data;
 pub mod optim;
 pub mod plot;
 pub mod pretrain;
+pub mod stages;
+pub mod trainer;

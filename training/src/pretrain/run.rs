@@ -1,12 +1,10 @@
-//! The pretraining loop: data → tokenizer → model → AdamW with warmup + cosine, gradient
-//! accumulation and clipping → metrics, validation, checkpoints, resume, sample.
+//! Pretraining as a stage of the shared trainer: data → tokenizer → model, then random
+//! windows of the corpus with the next-token loss; the trainer does the rest. At the end,
+//! a sample story.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use llamaforge_autograd::no_grad;
 use llamaforge_engine::{select_device, DeviceSpec, Tensor};
 use llamaforge_model::generate::{generate, GenerateOptions, InferenceModel, Sampling};
@@ -14,16 +12,14 @@ use llamaforge_model::loss::{lm_head_chunk_for, lm_head_loss};
 use llamaforge_model::tokenizer::{Tokenizer, TrainOptions};
 use llamaforge_model::{preset, Llama};
 
-use super::checkpoint::{load_checkpoint, save_checkpoint, TrainerState};
-use super::metrics::{MetricsLog, MetricsRecord};
 use super::PretrainConfig;
 use crate::data::{
     load_documents, random_windows, split_documents, tokenize_documents, validation_windows, TokenCache, Windows,
 };
-use crate::optim::{clip_scale, global_grad_norm, AdamW, CosineSchedule};
+use crate::trainer::{open_session, train, CheckpointSpec, MicroLoss, RunOptions, Stage, TrainerConfig, Validation};
 
 /// What a finished (or stopped) run reports.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct PretrainSummary {
     pub steps_done: u64,
     pub last_loss: f64,
@@ -33,17 +29,6 @@ pub struct PretrainSummary {
     pub losses: Vec<f64>,
     pub stopped_early: Option<String>,
     pub sample: Option<String>,
-}
-
-/// Options of one invocation that are not part of the run's config.
-#[derive(Clone, Debug, Default)]
-pub struct RunOptions {
-    /// Continue `config.out` from its checkpoint.
-    pub resume: bool,
-    /// Stop after this many steps of this invocation (tests interrupt runs with it).
-    pub max_steps_this_run: Option<u64>,
-    /// Draw a progress bar (off in tests).
-    pub progress: bool,
 }
 
 /// Input ids `[B, T]` and next-token targets `[B·T]` of a batch of windows.
@@ -122,6 +107,34 @@ fn tokenize_cached(run: &Path, name: &str, docs: &[String], tok: &Tokenizer) -> 
     Ok(ids)
 }
 
+/// Random windows of the training tokens, the next-token loss, and fixed validation
+/// windows.
+struct PretrainStage<'a> {
+    train: &'a [u32],
+    val: Option<Windows>,
+    config: &'a PretrainConfig,
+}
+
+impl Stage for PretrainStage<'_> {
+    fn name(&self) -> &str {
+        "pretrain"
+    }
+
+    fn micro_batch_loss(&mut self, model: &Llama, step: u64, micro: usize) -> Result<MicroLoss, String> {
+        let c = self.config;
+        let index = step * c.grad_accum as u64 + micro as u64;
+        let w = random_windows(self.train, c.batch_size, c.seq_len, c.seed, index).map_err(|e| e.to_string())?;
+        Ok(MicroLoss { loss: batch_loss(model, &w), tokens: c.batch_size * c.seq_len, metrics: Vec::new() })
+    }
+
+    fn validate(&mut self, model: &Llama) -> Result<Option<Validation>, String> {
+        Ok(self
+            .val
+            .as_ref()
+            .map(|val| Validation { loss: validate(model, val, self.config.batch_size), metrics: Vec::new() }))
+    }
+}
+
 /// Runs (or resumes) pretraining as configured. `log` receives human-readable lines.
 pub fn pretrain(config: &PretrainConfig, options: &RunOptions, log: &dyn Fn(&str)) -> Result<PretrainSummary, String> {
     config.validate()?;
@@ -134,12 +147,12 @@ pub fn pretrain(config: &PretrainConfig, options: &RunOptions, log: &dyn Fn(&str
     let docs = load_documents(&config.data, &config.text_field).map_err(|e| e.to_string())?;
     let (train_docs, val_docs) = split_documents(&docs, config.val_fraction);
     let tok = prepare_tokenizer(config, train_docs, log)?;
-    let train = tokenize_cached(run, "train", train_docs, &tok)?;
+    let train_ids = tokenize_cached(run, "train", train_docs, &tok)?;
     let val = if val_docs.is_empty() { Vec::new() } else { tokenize_cached(run, "val", val_docs, &tok)? };
     log(&format!(
         "data: {} train documents ({} tokens), {} validation documents ({} tokens)",
         train_docs.len(),
-        train.len(),
+        train_ids.len(),
         val_docs.len(),
         val.len()
     ));
@@ -153,23 +166,14 @@ pub fn pretrain(config: &PretrainConfig, options: &RunOptions, log: &dyn Fn(&str
     let spec: DeviceSpec = config.device.parse()?;
     let selected = select_device(spec).map_err(|e| format!("--device {}: {e}", config.device))?;
     log(&selected.description);
-    let device = selected.device;
-    let (model, mut optimizer, start_step) = if options.resume {
-        let r = load_checkpoint(run)?;
-        r.model.to_device(device).map_err(|e| e.to_string())?;
-        let mut opt = AdamW::new(r.model.parameters(), config.adamw);
-        opt.set_state(r.optimizer_state)?;
-        log(&format!("resumed {} at step {}", run.display(), r.state.step));
-        (r.model, opt, r.state.step)
-    } else {
+    let fresh = || {
         let mut model_config = preset(&config.preset).map_err(|e| e.to_string())?;
         model_config.vocab_size = tok.vocab_size();
         model_config.max_seq_len = model_config.max_seq_len.max(config.seq_len);
-        let model = Llama::new_random(&model_config, config.seed).map_err(|e| e.to_string())?;
-        model.to_device(device).map_err(|e| e.to_string())?;
-        let opt = AdamW::new(model.parameters(), config.adamw);
-        (model, opt, 0)
+        Llama::new_random(&model_config, config.seed).map_err(|e| e.to_string())
     };
+    let mut session = open_session(run, options.resume, selected.device, config.adamw, fresh, |_| Ok(()), log)?;
+    let model = &session.model;
     if model.config.vocab_size != tok.vocab_size() {
         return Err(format!(
             "model vocab {} does not match tokenizer vocab {}",
@@ -188,121 +192,31 @@ pub fn pretrain(config: &PretrainConfig, options: &RunOptions, log: &dyn Fn(&str
     ));
     let tokenizer_bin = tok.to_llama2c_bytes();
     let bos_eos = (1, 2);
-    let schedule = CosineSchedule {
+    let trainer = TrainerConfig {
+        steps: config.steps,
         peak_lr: config.peak_lr,
         warmup_steps: config.warmup_steps,
-        total_steps: config.steps,
-        final_fraction: config.final_lr_fraction,
+        final_lr_fraction: config.final_lr_fraction,
+        adamw: config.adamw,
+        grad_clip: config.grad_clip,
+        grad_accum: config.grad_accum,
+        val_every: config.val_every,
+        checkpoint_every: config.checkpoint_every,
     };
-    let mut metrics =
-        MetricsLog::open(run, options.resume.then_some(start_step)).map_err(|e| format!("{}: {e}", run.display()))?;
-
-    // Ctrl-C: finish the current step, save, exit
-    let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let flag = interrupted.clone();
-        // only the first handler of a process can be installed; later runs (tests) reuse it
-        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
-    }
-
-    let end = match options.max_steps_this_run {
-        Some(n) => (start_step + n).min(config.steps),
-        None => config.steps,
-    };
-    let bar = if options.progress { ProgressBar::new(config.steps) } else { ProgressBar::hidden() };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} [{elapsed_precise}<{eta_precise}] {msg}")
-            .expect("valid template"),
-    );
-    bar.set_position(start_step);
-    let tokens_per_step = (config.batch_size * config.seq_len * config.grad_accum) as f64;
-    let started = Instant::now();
+    let checkpoints = CheckpointSpec { run: run.to_path_buf(), tokenizer_bin: &tokenizer_bin, bos_eos };
+    let mut stage = PretrainStage { train: &train_ids, val: val_windows, config };
+    let t = train(&mut session, &mut stage, &trainer, &checkpoints, options, log)?;
     let mut summary = PretrainSummary {
-        steps_done: start_step,
-        last_loss: f64::NAN,
-        val_loss: None,
-        tokens_per_s: 0.0,
-        losses: Vec::new(),
-        stopped_early: None,
+        steps_done: t.steps_done,
+        last_loss: t.last_loss,
+        val_loss: t.val_loss,
+        tokens_per_s: t.tokens_per_s,
+        losses: t.losses,
+        stopped_early: t.stopped_early,
         sample: None,
     };
-    for step in start_step..end {
-        let t0 = Instant::now();
-        let mut loss_sum = 0.0;
-        for micro in 0..config.grad_accum as u64 {
-            let w = random_windows(
-                &train,
-                config.batch_size,
-                config.seq_len,
-                config.seed,
-                step * config.grad_accum as u64 + micro,
-            )
-            .map_err(|e| e.to_string())?;
-            let loss = batch_loss(&model, &w);
-            loss_sum += loss.value().to_scalar();
-            loss.scale(1.0 / config.grad_accum as f64).backward();
-        }
-        let loss = loss_sum / config.grad_accum as f64;
-        if !loss.is_finite() {
-            optimizer.zero_grad();
-            let msg = format!(
-                "loss became {loss} at step {}; stopped. The last good checkpoint is {} (try a lower --lr)",
-                step + 1,
-                super::checkpoint::checkpoint_dir(run).display()
-            );
-            bar.abandon_with_message(msg.clone());
-            summary.stopped_early = Some(msg);
-            return Ok(summary);
-        }
-        let grad_norm = global_grad_norm(optimizer.params());
-        let scale = if config.grad_clip > 0.0 { clip_scale(grad_norm, config.grad_clip) } else { 1.0 };
-        let lr = schedule.lr(step);
-        optimizer.step(lr, scale);
-        let done = step + 1;
-        let dt = t0.elapsed().as_secs_f64();
-        let tok_s = tokens_per_step / dt;
-        let state = TrainerState { step: done, last_loss: loss };
-        summary.losses.push(loss);
-        summary.last_loss = loss;
-        summary.steps_done = done;
-        metrics
-            .write(&MetricsRecord {
-                step: done,
-                loss: Some(loss),
-                lr: Some(lr),
-                grad_norm: Some(grad_norm),
-                tokens_per_s: Some(tok_s),
-                elapsed_s: Some(started.elapsed().as_secs_f64()),
-                ..Default::default()
-            })
-            .map_err(|e| format!("{}: {e}", metrics.path().display()))?;
-        bar.set_position(done);
-        bar.set_message(format!("loss {loss:.4} lr {lr:.2e} |g| {grad_norm:.3} {tok_s:.0} tok/s"));
-        if let Some(val) = &val_windows {
-            if done % config.val_every == 0 || done == config.steps {
-                let vl = validate(&model, val, config.batch_size);
-                summary.val_loss = Some(vl);
-                metrics
-                    .write(&MetricsRecord { step: done, val_loss: Some(vl), ..Default::default() })
-                    .map_err(|e| e.to_string())?;
-                bar.println(format!("step {done}: val loss {vl:.4}"));
-            }
-        }
-        let stop = interrupted.load(Ordering::SeqCst);
-        summary.tokens_per_s =
-            summary.losses.len() as f64 * tokens_per_step / started.elapsed().as_secs_f64().max(1e-9);
-        if done % config.checkpoint_every == 0 || done == end || stop {
-            save_checkpoint(run, &model, &optimizer, &state, &tokenizer_bin, bos_eos)?;
-        }
-        if stop {
-            let msg = format!("interrupted at step {done}; checkpoint saved — continue with --resume");
-            bar.abandon_with_message(msg.clone());
-            summary.stopped_early = Some(msg);
-            return Ok(summary);
-        }
-    }
-    bar.finish();
-    if summary.steps_done == config.steps && config.sample_tokens > 0 {
+    let model = &session.model;
+    if summary.stopped_early.is_none() && summary.steps_done == config.steps && config.sample_tokens > 0 {
         // the sample uses the CPU inference path (weights read back once if on a GPU)
         let weights = model.weights_on_cpu().map_err(|e| e.to_string())?;
         let infer = InferenceModel::from_weights(&model.config, &weights).map_err(|e| e.to_string())?;

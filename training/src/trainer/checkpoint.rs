@@ -74,6 +74,8 @@ pub fn save_checkpoint(
 pub struct Resumed {
     pub model: Llama,
     pub optimizer_state: AdamWState,
+    /// Names of the parameters the moments belong to, in order (frozen ones have none).
+    pub trained: Vec<String>,
     pub state: TrainerState,
 }
 
@@ -93,11 +95,21 @@ pub fn load_checkpoint(run: &Path) -> Result<Resumed, String> {
     let opt_path = dir.join(OPTIMIZER_FILE);
     let mut moments = safetensors_io::read_f32_tensors(&opt_path).map_err(|e| e.to_string())?;
     let (mut m, mut v) = (Vec::new(), Vec::new());
-    for p in model.parameters() {
-        let name = p.name().expect("parameters are named");
+    // moments exist for the parameters the optimizer trained (frozen ones have none); the
+    // caller freezes the same parameters again before it builds the optimizer
+    let trained: Vec<_> = model
+        .parameters()
+        .into_iter()
+        .filter(|p| moments.contains_key(&format!("m.{}", p.name().unwrap_or(""))))
+        .collect();
+    if trained.is_empty() {
+        return Err(format!("{}: holds no optimizer moments", opt_path.display()));
+    }
+    let trained: Vec<String> = trained.iter().map(|p| p.name().expect("named").to_string()).collect();
+    for name in &trained {
         let missing = |k: &str| format!("{}: missing tensor `{k}`", opt_path.display());
         m.push(moments.remove(&format!("m.{name}")).ok_or_else(|| missing(&format!("m.{name}")))?);
         v.push(moments.remove(&format!("v.{name}")).ok_or_else(|| missing(&format!("v.{name}")))?);
     }
-    Ok(Resumed { model, optimizer_state: AdamWState { step: state.step, m, v }, state })
+    Ok(Resumed { model, optimizer_state: AdamWState { step: state.step, m, v }, trained, state })
 }

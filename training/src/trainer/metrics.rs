@@ -1,7 +1,9 @@
 //! Metrics: one JSON object per line in `RUN/metrics.jsonl` — `{"step", "loss", "lr",
-//! "grad_norm", "tokens_per_s", "elapsed_s"}` for training steps and `{"step",
-//! "val_loss"}` for validations. `llamaforge plot` reads it back.
+//! "grad_norm", "tokens_per_s", "elapsed_s", …}` for training steps and `{"step",
+//! "val_loss", …}` for validations, where `…` are a stage's own numeric fields (SFT's
+//! answer tokens, a reward model's accuracy, PPO's KL). `llamaforge plot` reads it back.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -23,6 +25,9 @@ pub struct MetricsRecord {
     pub elapsed_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub val_loss: Option<f64>,
+    /// Stage-specific fields, written at the top level of the line.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, f64>,
 }
 
 /// Appends records to metrics.jsonl, flushing each line.
