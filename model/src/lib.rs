@@ -12,6 +12,7 @@
 //! - [`tokenizer`]: SentencePiece-style BPE with byte fallback; trains, reads and writes
 //!   llama2.c's `tokenizer.bin`.
 
+pub mod attention_maps;
 pub mod chat;
 pub mod checkpoint;
 pub mod config;
