@@ -5,3 +5,4 @@ pub mod data;
 pub mod optim;
 pub mod plot;
 pub mod pretrain;
+pub mod task;
