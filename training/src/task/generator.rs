@@ -17,7 +17,7 @@ use rand::{Rng, SeedableRng};
 use super::judges::{is_refusal, repetition_score, MIN_STORY_WORDS};
 use super::safety::{gold_refusal, unsafe_terms, CATEGORIES};
 use super::spec::{render_prompt, story_words, PromptSpec, TOPICS, TOPIC_TEMPLATES};
-use super::text::{collapse_whitespace, contains_term, truncate_at_sentence, words};
+use super::text::{collapse_whitespace, truncate_at_sentence, word_forms, words};
 
 /// Knobs of [`build_instruct_task`].
 #[derive(Clone, Debug, PartialEq)]
@@ -123,17 +123,22 @@ struct Pool {
 
 impl Pool {
     fn new(answers: Vec<String>) -> Pool {
-        let vocabulary = story_words();
+        // word → the forms that count as it, looked up in a set per answer (scanning every
+        // answer for every word was most of the build time)
+        let vocabulary: Vec<(&str, Vec<String>)> = story_words().into_iter().map(|w| (w, word_forms(w))).collect();
         let mut by_topic = vec![Vec::new(); TOPICS.len()];
         let mut with_words = Vec::new();
         for (i, answer) in answers.iter().enumerate() {
             let tokens = words(answer);
-            for (t, (word, _)) in TOPICS.iter().enumerate() {
-                if contains_term(&tokens, word) {
-                    by_topic[t].push(i);
+            let tokens: HashSet<&str> = tokens.iter().map(String::as_str).collect();
+            let has = |forms: &[String]| forms.iter().any(|f| tokens.contains(f.as_str()));
+            // story_words() starts with the topics, in order
+            for (t, topic) in by_topic.iter_mut().enumerate() {
+                if has(&vocabulary[t].1) {
+                    topic.push(i);
                 }
             }
-            let present: Vec<&str> = vocabulary.iter().copied().filter(|w| contains_term(&tokens, w)).collect();
+            let present: Vec<&str> = vocabulary.iter().filter(|(_, forms)| has(forms)).map(|(w, _)| *w).collect();
             if present.len() >= 3 {
                 with_words.push((i, present));
             }

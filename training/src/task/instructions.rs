@@ -148,7 +148,7 @@ impl SystemInstruction {
 fn replace_word(text: &str, word: &str, replacement: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();
-    let mut flush = |run: &mut String, out: &mut String| {
+    let flush = |run: &mut String, out: &mut String| {
         if is_word_form(&run.to_ascii_lowercase(), word) {
             if run.starts_with(|c: char| c.is_ascii_uppercase()) {
                 let mut chars = replacement.chars();

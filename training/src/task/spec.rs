@@ -95,7 +95,7 @@ pub const STORY_WORDS_EXTRA: &[&str] = &[
     "sky", "forest",
 ];
 
-/// Every word a `Words` prompt may ask for.
+/// Every word a `Words` prompt may ask for: the [`TOPICS`] words in order, then the extras.
 pub fn story_words() -> Vec<&'static str> {
     TOPICS.iter().map(|(w, _)| *w).chain(STORY_WORDS_EXTRA.iter().copied()).collect()
 }

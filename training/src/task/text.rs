@@ -34,6 +34,18 @@ fn plural_by_replacement(token: &str, word: &str) -> bool {
     swap('y', "ies") || swap('f', "ves")
 }
 
+/// The forms [`is_word_form`] accepts for `word`: itself and its simple plurals.
+pub fn word_forms(word: &str) -> Vec<String> {
+    let mut forms = vec![word.to_string(), format!("{word}s"), format!("{word}es")];
+    if let Some(stem) = word.strip_suffix('y') {
+        forms.push(format!("{stem}ies"));
+    }
+    if let Some(stem) = word.strip_suffix('f') {
+        forms.push(format!("{stem}ves"));
+    }
+    forms
+}
+
 /// Whether `tokens` (from [`words`]) contain `term`, a word or a phrase ("start a fire"),
 /// as consecutive words; each word of the term may appear in a plural form.
 pub fn contains_term(tokens: &[String], term: &str) -> bool {
@@ -133,6 +145,16 @@ mod tests {
         for (token, word) in [("doggy", "dog"), ("do", "dog"), ("cats", "car"), ("mice", "mouse")] {
             assert!(!is_word_form(token, word), "{token} !~ {word}");
         }
+    }
+
+    #[test]
+    fn word_forms_agree_with_is_word_form() {
+        for word in ["dog", "box", "bunny", "leaf", "sky"] {
+            for form in word_forms(word) {
+                assert!(is_word_form(&form, word), "{form} ~ {word}");
+            }
+        }
+        assert_eq!(word_forms("leaf"), ["leaf", "leafs", "leafes", "leaves"]);
     }
 
     #[test]
