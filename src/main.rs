@@ -31,6 +31,8 @@ enum Command {
     Convert(cli::convert::ConvertArgs),
     /// Runs one forward/backward pass and dumps logits, loss and gradients.
     Forward(cli::forward::ForwardArgs),
+    /// Builds datasets: `data instruct` writes the instruction task with gold answers.
+    Data(cli::data::DataArgs),
     /// Lists the CPU and the GPU adapters (backend, key limits); `--check` runs a kernel.
     Devices(cli::devices::DevicesArgs),
 }
@@ -48,5 +50,6 @@ fn main() -> anyhow::Result<()> {
         Command::Convert(args) => cli::convert::run(args),
         Command::Forward(args) => cli::forward::run(args),
         Command::Devices(args) => cli::devices::run(args),
+        Command::Data(args) => cli::data::run(args),
     }
 }

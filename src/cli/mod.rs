@@ -6,6 +6,7 @@ pub mod bench_gpu;
 pub mod bench_train;
 pub mod chat;
 pub mod convert;
+pub mod data;
 pub mod device;
 pub mod devices;
 pub mod engine;
