@@ -33,6 +33,14 @@ enum Command {
     Forward(cli::forward::ForwardArgs),
     /// Builds datasets: `data instruct` writes the instruction task with gold answers.
     Data(cli::data::DataArgs),
+    /// Supervised fine-tuning: the loss on the assistant's answers only (default: the
+    /// bundled stories260K model on the built-in instruction task).
+    Sft(Box<cli::sft::SftArgs>),
+    /// Ghost Attention: keeps a system instruction for a whole dialogue.
+    Gatt(Box<cli::gatt::GattArgs>),
+    /// Gold scores of a model's greedy answers (helpfulness, safety, false refusals,
+    /// adherence by turn).
+    Eval(cli::eval::EvalArgs),
     /// Lists the CPU and the GPU adapters (backend, key limits); `--check` runs a kernel.
     Devices(cli::devices::DevicesArgs),
 }
@@ -51,5 +59,8 @@ fn main() -> anyhow::Result<()> {
         Command::Forward(args) => cli::forward::run(args),
         Command::Devices(args) => cli::devices::run(args),
         Command::Data(args) => cli::data::run(args),
+        Command::Sft(args) => cli::sft::run(*args),
+        Command::Gatt(args) => cli::gatt::run(*args),
+        Command::Eval(args) => cli::eval::run(args),
     }
 }

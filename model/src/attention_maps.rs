@@ -46,10 +46,13 @@ impl Llama {
                             *s = qi.iter().zip(kj).map(|(a, b)| a * b).sum::<f32>() * scale;
                             max = max.max(*s);
                         }
-                        let total: f32 = scores[..=i].iter_mut().map(|s| {
-                            *s = (*s - max).exp();
-                            *s
-                        }).sum();
+                        let total: f32 = scores[..=i]
+                            .iter_mut()
+                            .map(|s| {
+                                *s = (*s - max).exp();
+                                *s
+                            })
+                            .sum();
                         let in_span: f32 = scores[span.start.min(i + 1)..span.end.min(i + 1)].iter().sum();
                         *m += in_span / total / h as f32;
                     }

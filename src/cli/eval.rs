@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use llamaforge_training::eval::{adherence_by_turn, gold_eval, GoldReport};
 use llamaforge_training::stages::gatt::{gatt_eval_dialogues, GattOptions};
-use llamaforge_training::stages::sft_job::{eval_prompts, inference_of, job_dialogues, load_llama, load_tokenizer_of, EVAL_MAX_TOKENS};
+use llamaforge_training::stages::sft_job::{
+    eval_prompts, inference_of, job_dialogues, load_llama, load_tokenizer_of, EVAL_MAX_TOKENS,
+};
 
 /// Arguments of `llamaforge eval`.
 #[derive(clap::Args)]
@@ -79,7 +81,14 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let report = gold_eval(&infer, &tok, &prompts, EVAL_MAX_TOKENS).map_err(msg)?;
     if args.verbose {
         for a in &report.answers {
-            println!("> {}\n{}\n  [helpfulness {:.2}, safety {:.2}{}]\n", a.prompt, a.answer, a.helpfulness, a.safety, if a.refused { ", refused" } else { "" });
+            println!(
+                "> {}\n{}\n  [helpfulness {:.2}, safety {:.2}{}]\n",
+                a.prompt,
+                a.answer,
+                a.helpfulness,
+                a.safety,
+                if a.refused { ", refused" } else { "" }
+            );
         }
     }
     print_gold_table(None, Some(&report));
@@ -87,7 +96,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         let options = GattOptions::default();
         let dialogues = gatt_eval_dialogues(&options);
         let by_turn = adherence_by_turn(&infer, &tok, &dialogues, options.answer_tokens).map_err(msg)?;
-        println!("\nsystem-instruction adherence by turn ({} dialogues, instruction in the system message only):", dialogues.len());
+        println!(
+            "\nsystem-instruction adherence by turn ({} dialogues, instruction in the system message only):",
+            dialogues.len()
+        );
         let by_turn = by_turn.by_turn;
         println!("| turn | {} |", (1..=by_turn.len()).map(|t| t.to_string()).collect::<Vec<_>>().join(" | "));
         println!("| --- |{}", " --- |".repeat(by_turn.len()));

@@ -60,7 +60,9 @@ pub fn greedy_answers(
     let ids: Vec<Vec<u32>> = prompts
         .iter()
         .enumerate()
-        .map(|(i, m)| encode_chat(m, &encode, BOS_ID, EOS_ID).map(|c| c.ids).map_err(|e| format!("prompt {}: {e}", i + 1)))
+        .map(|(i, m)| {
+            encode_chat(m, &encode, BOS_ID, EOS_ID).map(|c| c.ids).map_err(|e| format!("prompt {}: {e}", i + 1))
+        })
         .collect::<Result<_, _>>()?;
     let room = model.config.max_seq_len;
     let options = GenerateOptions {

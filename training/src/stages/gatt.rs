@@ -85,7 +85,8 @@ pub fn gatt_eval_dialogues(options: &GattOptions) -> Vec<EvalDialogue> {
 /// or `None` when it has none.
 pub fn cut_at_sentence_end(text: &str) -> Option<String> {
     let trimmed = text.trim();
-    let end = trimmed.char_indices().filter(|(_, c)| matches!(c, '.' | '!' | '?')).map(|(i, c)| i + c.len_utf8()).last()?;
+    let end =
+        trimmed.char_indices().filter(|(_, c)| matches!(c, '.' | '!' | '?')).map(|(i, c)| i + c.len_utf8()).last()?;
     let rest = &trimmed[end..];
     let end = if rest.starts_with('"') { end + 1 } else { end };
     Some(trimmed[..end].trim().to_string())
@@ -123,7 +124,11 @@ pub fn sample_gatt_dialogues(
             .collect::<Result<_, _>>()?;
         let room = model.config.max_seq_len.saturating_sub(prompts.iter().map(Vec::len).max().unwrap_or(0));
         if room < 2 {
-            return Err(format!("turn {}: the dialogue fills the model's {}-token context", turn + 1, model.config.max_seq_len));
+            return Err(format!(
+                "turn {}: the dialogue fills the model's {}-token context",
+                turn + 1,
+                model.config.max_seq_len
+            ));
         }
         let gen_options = GenerateOptions {
             max_new_tokens: options.answer_tokens.min(room - 1),
@@ -159,7 +164,11 @@ pub fn training_messages(d: &GattDialogue, turns: usize) -> Vec<Message> {
 /// Step 2: the training examples — per dialogue and turn k, the dialogue up to turn k
 /// with only turn k's answer learned (every earlier token's loss is zero). Examples longer
 /// than `max_len` tokens are dropped (returned count), never cut.
-pub fn gatt_examples(dialogues: &[GattDialogue], tok: &Tokenizer, max_len: usize) -> Result<(Vec<MaskedExample>, usize), String> {
+pub fn gatt_examples(
+    dialogues: &[GattDialogue],
+    tok: &Tokenizer,
+    max_len: usize,
+) -> Result<(Vec<MaskedExample>, usize), String> {
     let encode = |text: &str| tok.encode(text, false, false);
     let (mut out, mut dropped) = (Vec::new(), 0);
     for d in dialogues {
@@ -181,7 +190,11 @@ pub fn gatt_examples(dialogues: &[GattDialogue], tok: &Tokenizer, max_len: usize
 
 /// A random held-out dialogue's token ids with the system span, for the attention figure:
 /// the dialogue with the instruction in the system message, answered with `answers`.
-pub fn figure_dialogue(tok: &Tokenizer, d: &EvalDialogue, answers: &[String]) -> Result<(Vec<u32>, std::ops::Range<usize>, Vec<usize>), String> {
+pub fn figure_dialogue(
+    tok: &Tokenizer,
+    d: &EvalDialogue,
+    answers: &[String],
+) -> Result<(Vec<u32>, std::ops::Range<usize>, Vec<usize>), String> {
     let encode = |text: &str| tok.encode(text, false, false);
     let mut messages = vec![Message::system(d.instruction.short)];
     for (u, a) in d.users.iter().zip(answers) {

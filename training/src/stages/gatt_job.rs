@@ -11,7 +11,9 @@ use rand::SeedableRng;
 use serde::Serialize;
 
 use super::finetune::{finetune, FinetuneConfig};
-use super::gatt::{figure_dialogue, gatt_eval_dialogues, gatt_examples, sample_gatt_dialogues, training_messages, GattOptions};
+use super::gatt::{
+    figure_dialogue, gatt_eval_dialogues, gatt_examples, sample_gatt_dialogues, training_messages, GattOptions,
+};
 use super::sft_job::{inference_of, load_llama, load_tokenizer_of, DEFAULT_STORIES};
 use crate::eval::{adherence_by_turn, attention_heatmap_svg, AdherenceReport};
 use crate::task::{jsonl::dialogue_json, SentenceBank};
@@ -71,7 +73,10 @@ pub fn run_gatt(job: &GattJob, run_options: &RunOptions, log: &dyn Fn(&str)) -> 
 
     let stories = crate::data::load_documents(Path::new(DEFAULT_STORIES), "text").map_err(|e| e.to_string())?;
     let bank = SentenceBank::new(&stories);
-    log(&format!("gatt: sampling {} dialogues of {} turns with the instruction in every turn", job.options.dialogues, job.options.turns));
+    log(&format!(
+        "gatt: sampling {} dialogues of {} turns with the instruction in every turn",
+        job.options.dialogues, job.options.turns
+    ));
     let dialogues = sample_gatt_dialogues(&infer, &tok, &bank, &job.options)?;
     let (mut examples, dropped) = gatt_examples(&dialogues, &tok, job.config.seq_len.min(context) + 1)?;
     std::fs::create_dir_all(&job.config.out).map_err(|e| format!("{}: {e}", job.config.out.display()))?;
@@ -94,7 +99,11 @@ pub fn run_gatt(job: &GattJob, run_options: &RunOptions, log: &dyn Fn(&str)) -> 
     let map_before = base.attention_to_span(&figure_ids, system_span.clone());
 
     let val = examples.split_off(examples.len() - examples.len() / 20);
-    log(&format!("gatt: {} training examples ({} held out for validation, {dropped} too long)", examples.len(), val.len()));
+    log(&format!(
+        "gatt: {} training examples ({} held out for validation, {dropped} too long)",
+        examples.len(),
+        val.len()
+    ));
     let outcome = finetune("gatt", &job.config, || Ok(base), &tokenizer_bin, &examples, &val, run_options, log)?;
     let after = match outcome.summary.stopped_early {
         Some(_) => None,

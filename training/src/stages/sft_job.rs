@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use llamaforge_model::checkpoint::{load_model, TOKENIZER_FILE};
 use llamaforge_model::chat::{Message, Role};
+use llamaforge_model::checkpoint::{load_model, TOKENIZER_FILE};
 use llamaforge_model::generate::InferenceModel;
 use llamaforge_model::tokenizer::Tokenizer;
 use llamaforge_model::Llama;
@@ -67,7 +67,11 @@ pub fn load_tokenizer_of(model: &Path, explicit: Option<&Path>) -> Result<(Token
         None => model.with_file_name(TOKENIZER_FILE),
     };
     if !path.exists() {
-        return Err(format!("no tokenizer for {}: {} does not exist; pass --tokenizer PATH", model.display(), path.display()));
+        return Err(format!(
+            "no tokenizer for {}: {} does not exist; pass --tokenizer PATH",
+            model.display(),
+            path.display()
+        ));
     }
     let tok = Tokenizer::load_llama2c(&path, None).map_err(|e| format!("{}: {e}", path.display()))?;
     let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -104,7 +108,11 @@ pub fn eval_prompts(dialogues: &[Dialogue]) -> Vec<EvalPrompt> {
 }
 
 /// The training and held-out dialogues of a job.
-pub fn job_dialogues(data: Option<&Path>, heldout: Option<&Path>, task_seed: u64) -> Result<(Vec<Dialogue>, Vec<Dialogue>), String> {
+pub fn job_dialogues(
+    data: Option<&Path>,
+    heldout: Option<&Path>,
+    task_seed: u64,
+) -> Result<(Vec<Dialogue>, Vec<Dialogue>), String> {
     let load = |p: &Path| load_dialogues(p).map_err(|e| e.to_string());
     match (data, heldout) {
         (Some(d), Some(h)) => Ok((load(d)?, load(h)?)),
@@ -117,7 +125,8 @@ pub fn job_dialogues(data: Option<&Path>, heldout: Option<&Path>, task_seed: u64
         (None, held) => {
             let stories = crate::data::load_documents(Path::new(DEFAULT_STORIES), "text").map_err(|e| e.to_string())?;
             let task = build_instruct_task(&stories, &TaskOptions { seed: task_seed, ..TaskOptions::default() });
-            let to_dialogue = |e: &crate::task::Example| Dialogue { messages: e.messages.clone(), spec: Some(e.spec.clone()) };
+            let to_dialogue =
+                |e: &crate::task::Example| Dialogue { messages: e.messages.clone(), spec: Some(e.spec.clone()) };
             let held = match held {
                 Some(h) => load(h)?,
                 None => task.heldout.iter().map(to_dialogue).collect(),
@@ -143,7 +152,11 @@ pub fn run_sft(job: &SftJob, options: &RunOptions, log: &dyn Fn(&str)) -> Result
     ));
     let base = load_llama(&job.model)?;
     if base.config.vocab_size != tok.vocab_size() {
-        return Err(format!("model vocab {} does not match tokenizer vocab {}", base.config.vocab_size, tok.vocab_size()));
+        return Err(format!(
+            "model vocab {} does not match tokenizer vocab {}",
+            base.config.vocab_size,
+            tok.vocab_size()
+        ));
     }
     let evaluate = |model: &Llama, when: &str| -> Result<Option<GoldReport>, String> {
         if job.skip_eval || prompts.is_empty() || options.resume && when == "before" {
@@ -154,7 +167,8 @@ pub fn run_sft(job: &SftJob, options: &RunOptions, log: &dyn Fn(&str)) -> Result
         Ok(Some(report))
     };
     let before = evaluate(&base, "before")?;
-    let outcome = finetune("sft", &job.config, || Ok(base), &tokenizer_bin, &train_examples, &val_examples, options, log)?;
+    let outcome =
+        finetune("sft", &job.config, || Ok(base), &tokenizer_bin, &train_examples, &val_examples, options, log)?;
     let after = match outcome.summary.stopped_early {
         None => evaluate(&outcome.model, "after")?,
         Some(_) => None,

@@ -110,7 +110,10 @@ fn string_field(object: &Map<String, Value>, field: &str, at: &Location) -> Resu
 
 fn parse_dialogue(object: &Map<String, Value>, at: &Location) -> Result<Dialogue, TaskDataError> {
     let pair = |user: &str, assistant: &str| -> Result<Vec<Message>, TaskDataError> {
-        Ok(vec![Message::user(string_field(object, user, at)?), Message::assistant(string_field(object, assistant, at)?)])
+        Ok(vec![
+            Message::user(string_field(object, user, at)?),
+            Message::assistant(string_field(object, assistant, at)?),
+        ])
     };
     let messages = if let Some(messages) = object.get("messages") {
         parse_messages(messages, at)?
@@ -119,13 +122,16 @@ fn parse_dialogue(object: &Map<String, Value>, at: &Location) -> Result<Dialogue
     } else if object.contains_key("question") {
         pair("question", "answer")?
     } else {
-        return Err(at.bad_field("messages", "missing (expected \"messages\", \"prompt\"/\"response\" or \"question\"/\"answer\")"));
+        return Err(at.bad_field(
+            "messages",
+            "missing (expected \"messages\", \"prompt\"/\"response\" or \"question\"/\"answer\")",
+        ));
     };
     let spec = match object.get("spec") {
         None | Some(Value::Null) => None,
-        Some(value) => Some(
-            serde_json::from_value::<PromptSpec>(value.clone()).map_err(|e| at.bad_field("spec", e.to_string()))?,
-        ),
+        Some(value) => {
+            Some(serde_json::from_value::<PromptSpec>(value.clone()).map_err(|e| at.bad_field("spec", e.to_string()))?)
+        }
     };
     Ok(Dialogue { messages, spec })
 }
@@ -142,7 +148,9 @@ fn parse_messages(value: &Value, at: &Location) -> Result<Vec<Message>, TaskData
         .enumerate()
         .map(|(i, item)| {
             let Value::Object(message) = item else {
-                return Err(at.bad_field(format!("messages[{i}]"), format!("expected an object, found {}", kind_of(item))));
+                return Err(
+                    at.bad_field(format!("messages[{i}]"), format!("expected an object, found {}", kind_of(item)))
+                );
             };
             let field = |name: &str| -> Result<String, TaskDataError> {
                 string_field(message, name, at).map_err(|e| match e {
