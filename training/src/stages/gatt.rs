@@ -3,7 +3,9 @@
 //!
 //! 1. **Sample** multi-turn dialogues with the current model while the instruction is
 //!    appended to *every* user turn (`"Tell me about a dog. Always mention a cat in every
-//!    answer."`), so each answer is produced with the instruction in plain view. A tiny
+//!    answer."`), so each answer is produced with the instruction in plain view (when the
+//!    dialogue outgrows the context, the oldest exchanges are left out of the sampling
+//!    prompt, as `chat` does). A tiny
 //!    model does not reliably obey even then, so each sampled answer is cut at its last
 //!    sentence end and rewritten by the instruction's gold rule
 //!    ([`SystemInstruction::apply`]) — the stand-in for "the model follows an instruction
@@ -46,7 +48,7 @@ pub struct GattOptions {
 
 impl Default for GattOptions {
     fn default() -> Self {
-        GattOptions { turns: 8, dialogues: 240, eval_dialogues: 48, answer_tokens: 36, temperature: 0.8, seed: 77 }
+        GattOptions { turns: 8, dialogues: 240, eval_dialogues: 48, answer_tokens: 32, temperature: 0.8, seed: 77 }
     }
 }
 
@@ -109,26 +111,31 @@ pub fn sample_gatt_dialogues(
         .collect();
     let encode = |text: &str| tok.encode(text, false, false);
     for turn in 0..options.turns {
+        let budget = model.config.max_seq_len.saturating_sub(options.answer_tokens + 1);
         let prompts: Vec<Vec<u32>> = dialogues
             .iter()
             .map(|d| {
-                let mut messages = Vec::new();
-                for (k, user) in d.users[..=turn].iter().enumerate() {
-                    messages.push(Message::user(format!("{user} {}", d.instruction.long)));
-                    if k < turn {
-                        messages.push(Message::assistant(d.answers[k].clone()));
+                // the whole dialogue so far, the instruction in every user turn; when that
+                // outgrows the context, the oldest exchanges are dropped (as `chat` does)
+                for first in 0..=turn {
+                    let mut messages = Vec::new();
+                    for k in first..=turn {
+                        messages.push(Message::user(format!("{} {}", d.users[k], d.instruction.long)));
+                        if k < turn {
+                            messages.push(Message::assistant(d.answers[k].clone()));
+                        }
+                    }
+                    let ids = encode_chat(&messages, &encode, BOS_ID, EOS_ID).map_err(|e| e.to_string())?.ids;
+                    if ids.len() <= budget || first == turn {
+                        return Ok(ids);
                     }
                 }
-                encode_chat(&messages, &encode, BOS_ID, EOS_ID).map(|c| c.ids).map_err(|e| e.to_string())
+                unreachable!("the last turn alone is returned")
             })
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<_, String>>()?;
         let room = model.config.max_seq_len.saturating_sub(prompts.iter().map(Vec::len).max().unwrap_or(0));
         if room < 2 {
-            return Err(format!(
-                "turn {}: the dialogue fills the model's {}-token context",
-                turn + 1,
-                model.config.max_seq_len
-            ));
+            return Err(format!("turn {}: one user turn fills the model's {}-token context", turn + 1, model.config.max_seq_len));
         }
         let gen_options = GenerateOptions {
             max_new_tokens: options.answer_tokens.min(room - 1),
@@ -213,4 +220,74 @@ pub fn figure_dialogue(
 /// A random element, for picking the figure's dialogue.
 pub fn pick<'a, T>(items: &'a [T], seed: u64) -> Option<&'a T> {
     items.choose(&mut StdRng::seed_from_u64(seed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::task::system_instruction;
+
+    fn tok() -> Tokenizer {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/tok512.bin");
+        Tokenizer::load_llama2c(path, None).unwrap()
+    }
+
+    fn dialogue() -> GattDialogue {
+        let pirate = system_instruction("pirate").unwrap();
+        GattDialogue {
+            instruction: pirate,
+            users: vec!["Tell me about a dog.".into(), "What does a bird do?".into(), "Tell me one thing about a cake.".into()],
+            answers: vec![
+                "Arr, matey! The dog ran fast.".into(),
+                "Arr, matey! The bird sang.".into(),
+                "Arr, matey! The cake was sweet.".into(),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_instruction_is_kept_short_and_in_the_first_turn_only() {
+        let m = training_messages(&dialogue(), 3);
+        assert_eq!(m[0], Message::system("Figure: pirate"));
+        assert_eq!(m.len(), 7);
+        assert!(m[1..].iter().all(|x| !x.content.contains("pirate") && !x.content.contains("Always")));
+    }
+
+    #[test]
+    fn only_the_last_turns_answer_is_learned() {
+        let tok = tok();
+        let (examples, dropped) = gatt_examples(&[dialogue()], &tok, 512).unwrap();
+        assert_eq!((examples.len(), dropped), (3, 0));
+        for (k, ex) in examples.iter().enumerate() {
+            let learned: Vec<u32> = ex.ids.iter().zip(&ex.learn).filter(|(_, &l)| l).map(|(&t, _)| t).collect();
+            // the learned tokens are exactly turn k's answer and its EOS
+            let mut expected = tok.encode(&format!("{} ", dialogue().answers[k]), false, false);
+            expected.push(EOS_ID);
+            assert_eq!(learned, expected, "example {k}");
+            // and they are the tail of the example
+            let first = ex.learn.iter().position(|&l| l).unwrap();
+            assert!(ex.learn[first..].iter().all(|&l| l), "example {k}: learned tokens are contiguous to the end");
+        }
+        // an example over the length limit is dropped, not cut
+        let (short, dropped) = gatt_examples(&[dialogue()], &tok, 40).unwrap();
+        assert!(dropped > 0 && short.iter().all(|e| e.ids.len() <= 40));
+    }
+
+    #[test]
+    fn answers_are_cut_at_their_last_sentence_end() {
+        assert_eq!(cut_at_sentence_end("The dog ran. It was fa").as_deref(), Some("The dog ran."));
+        assert_eq!(cut_at_sentence_end("He said \"hi!\" and le").as_deref(), Some("He said \"hi!\""));
+        assert_eq!(cut_at_sentence_end("no end here"), None);
+    }
+
+    #[test]
+    fn held_out_dialogues_differ_from_training_plans() {
+        let o = GattOptions::default();
+        let eval = gatt_eval_dialogues(&o);
+        let train = dialogue_plans(o.dialogues, o.turns, o.seed, 0x7a11);
+        assert_eq!(eval.len(), o.eval_dialogues);
+        assert!(eval.iter().all(|e| e.users.len() == o.turns));
+        let same = eval.iter().filter(|e| train.iter().any(|t| t.users == e.users)).count();
+        assert_eq!(same, 0, "a held-out dialogue repeats a training one");
+    }
 }
