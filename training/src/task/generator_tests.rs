@@ -78,10 +78,14 @@ fn same_seed_same_task_other_seed_other_task() {
 
 #[test]
 fn stories_are_cut_at_a_sentence_end() {
-    let story = "Tom had a red ball that he loved more than any other toy. He liked to throw it high in the sky every day! \
+    let story =
+        "Tom had a red ball that he loved more than any other toy. He liked to throw it high in the sky every day! \
                  One day the ball flew over the tall fence and into the garden next door, where a big dog slept.";
     let answers = gold_answers(&[story.to_string()], 25);
-    assert_eq!(answers, ["Tom had a red ball that he loved more than any other toy. He liked to throw it high in the sky every day!"]);
+    assert_eq!(
+        answers,
+        ["Tom had a red ball that he loved more than any other toy. He liked to throw it high in the sky every day!"]
+    );
     // too short after the cut, or no sentence end within the limit
     assert!(gold_answers(&[story.to_string()], 10).is_empty());
     // unsafe lexicon rules a story out

@@ -12,7 +12,8 @@
 use std::path::{Path, PathBuf};
 
 use llamaforge_model::chat::{Message, Role};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::generator::Example;
 use super::spec::PromptSpec;
@@ -110,7 +111,10 @@ fn string_field(object: &Map<String, Value>, field: &str, at: &Location) -> Resu
 
 fn parse_dialogue(object: &Map<String, Value>, at: &Location) -> Result<Dialogue, TaskDataError> {
     let pair = |user: &str, assistant: &str| -> Result<Vec<Message>, TaskDataError> {
-        Ok(vec![Message::user(string_field(object, user, at)?), Message::assistant(string_field(object, assistant, at)?)])
+        Ok(vec![
+            Message::user(string_field(object, user, at)?),
+            Message::assistant(string_field(object, assistant, at)?),
+        ])
     };
     let messages = if let Some(messages) = object.get("messages") {
         parse_messages(messages, at)?
@@ -119,13 +123,16 @@ fn parse_dialogue(object: &Map<String, Value>, at: &Location) -> Result<Dialogue
     } else if object.contains_key("question") {
         pair("question", "answer")?
     } else {
-        return Err(at.bad_field("messages", "missing (expected \"messages\", \"prompt\"/\"response\" or \"question\"/\"answer\")"));
+        return Err(at.bad_field(
+            "messages",
+            "missing (expected \"messages\", \"prompt\"/\"response\" or \"question\"/\"answer\")",
+        ));
     };
     let spec = match object.get("spec") {
         None | Some(Value::Null) => None,
-        Some(value) => Some(
-            serde_json::from_value::<PromptSpec>(value.clone()).map_err(|e| at.bad_field("spec", e.to_string()))?,
-        ),
+        Some(value) => {
+            Some(serde_json::from_value::<PromptSpec>(value.clone()).map_err(|e| at.bad_field("spec", e.to_string()))?)
+        }
     };
     Ok(Dialogue { messages, spec })
 }
@@ -142,7 +149,9 @@ fn parse_messages(value: &Value, at: &Location) -> Result<Vec<Message>, TaskData
         .enumerate()
         .map(|(i, item)| {
             let Value::Object(message) = item else {
-                return Err(at.bad_field(format!("messages[{i}]"), format!("expected an object, found {}", kind_of(item))));
+                return Err(
+                    at.bad_field(format!("messages[{i}]"), format!("expected an object, found {}", kind_of(item)))
+                );
             };
             let field = |name: &str| -> Result<String, TaskDataError> {
                 string_field(message, name, at).map_err(|e| match e {
@@ -176,14 +185,24 @@ fn role_name(role: Role) -> &'static str {
     }
 }
 
-/// One line of the `messages` shape for `messages` and `spec`.
-pub fn dialogue_json(messages: &[Message], spec: Option<&PromptSpec>) -> Value {
-    let messages: Vec<Value> =
-        messages.iter().map(|m| json!({"role": role_name(m.role), "content": m.content})).collect();
-    match spec {
-        Some(spec) => json!({"messages": messages, "spec": spec}),
-        None => json!({"messages": messages}),
-    }
+#[derive(Serialize)]
+struct MessageLine<'a> {
+    role: &'static str,
+    content: &'a str,
+}
+
+#[derive(Serialize)]
+struct DialogueLine<'a> {
+    messages: Vec<MessageLine<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    spec: Option<&'a PromptSpec>,
+}
+
+/// One line (no newline) of the `messages` shape, fields in reading order:
+/// `{"messages":[{"role":"user","content":"…"},…],"spec":{"kind":"topic","word":"dog"}}`.
+pub fn dialogue_line(messages: &[Message], spec: Option<&PromptSpec>) -> String {
+    let messages = messages.iter().map(|m| MessageLine { role: role_name(m.role), content: &m.content }).collect();
+    serde_json::to_string(&DialogueLine { messages, spec }).expect("strings and specs always serialize")
 }
 
 /// Writes `examples` to `path` in the `messages` shape with their `spec`, one per line,
@@ -191,7 +210,7 @@ pub fn dialogue_json(messages: &[Message], spec: Option<&PromptSpec>) -> Value {
 pub fn write_dialogues(path: &Path, examples: &[Example]) -> std::io::Result<()> {
     let mut out = String::new();
     for example in examples {
-        out.push_str(&dialogue_json(&example.messages, Some(&example.spec)).to_string());
+        out.push_str(&dialogue_line(&example.messages, Some(&example.spec)));
         out.push('\n');
     }
     write_atomic(path, out.as_bytes()).map_err(|e| match e {

@@ -34,6 +34,17 @@ fn written_examples_round_trip() {
 }
 
 #[test]
+fn lines_keep_reading_order() {
+    let spec = PromptSpec::Topic { word: "dog".into() };
+    let line = dialogue_line(&[Message::user("Hi"), Message::assistant("A dog.")], Some(&spec));
+    assert_eq!(
+        line,
+        r#"{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"A dog."}],"spec":{"kind":"topic","word":"dog"}}"#
+    );
+    assert_eq!(dialogue_line(&[Message::system("S")], None), r#"{"messages":[{"role":"system","content":"S"}]}"#);
+}
+
+#[test]
 fn each_format_loads() {
     let text = concat!(
         r#"{"messages":[{"role":"system","content":"Figure: pirate"},{"role":"user","content":"Hi"},{"role":"assistant","content":"Arr!"}]}"#,
@@ -55,10 +66,7 @@ fn each_format_loads() {
     assert_eq!(loaded[1].messages, [Message::user("Write a story about a dog."), Message::assistant("A dog ran.")]);
     assert_eq!(loaded[1].spec, Some(PromptSpec::Topic { word: "dog".into() }));
     assert_eq!(loaded[2].messages, [Message::user("1+1?"), Message::assistant("2")]);
-    assert_eq!(
-        loaded[3].spec,
-        Some(PromptSpec::Unsafe { category: UnsafeCategory::Fire, subject: "matches".into() })
-    );
+    assert_eq!(loaded[3].spec, Some(PromptSpec::Unsafe { category: UnsafeCategory::Fire, subject: "matches".into() }));
 }
 
 #[test]
@@ -72,12 +80,17 @@ fn errors_name_the_line_and_field() {
         (format!("{ok}\n{{\"text\":\"x\"}}\n"), ":2: field \"messages\": missing"),
         (format!("{ok}\n{{\"messages\":[]}}\n"), ":2: field \"messages\": is empty"),
         (
-            format!("{{\"messages\":[{{\"role\":\"user\",\"content\":\"a\"}},{{\"role\":\"bot\",\"content\":\"b\"}}]}}\n"),
+            format!(
+                "{{\"messages\":[{{\"role\":\"user\",\"content\":\"a\"}},{{\"role\":\"bot\",\"content\":\"b\"}}]}}\n"
+            ),
             ":1: field \"messages[1].role\": unknown role \"bot\"",
         ),
         (format!("{ok}\n{{\"messages\":[{{\"role\":\"user\"}}]}}\n"), ":2: field \"messages[0].content\": missing"),
         (format!("{ok}\n{{\"messages\":[\"hi\"]}}\n"), ":2: field \"messages[0]\": expected an object"),
-        (format!("{ok}\n{{\"prompt\":\"a\",\"response\":\"b\",\"spec\":{{\"kind\":\"topic\"}}}}\n"), ":2: field \"spec\": missing field `word`"),
+        (
+            format!("{ok}\n{{\"prompt\":\"a\",\"response\":\"b\",\"spec\":{{\"kind\":\"topic\"}}}}\n"),
+            ":2: field \"spec\": missing field `word`",
+        ),
     ];
     for (i, (text, expected)) in cases.iter().enumerate() {
         let message = error_of(&format!("bad{i}.jsonl"), text);
@@ -87,9 +100,10 @@ fn errors_name_the_line_and_field() {
 
 #[test]
 fn non_utf8_empty_and_missing_files_are_errors() {
-    let message = load_dialogues(&scratch("latin1.jsonl", b"{\"prompt\":\"a\",\"response\":\"b\"}\n{\"prompt\":\"caf\xe9\"}\n"))
-        .unwrap_err()
-        .to_string();
+    let message =
+        load_dialogues(&scratch("latin1.jsonl", b"{\"prompt\":\"a\",\"response\":\"b\"}\n{\"prompt\":\"caf\xe9\"}\n"))
+            .unwrap_err()
+            .to_string();
     assert!(message.contains("latin1.jsonl:2: not valid UTF-8"), "{message}");
     let message = error_of("empty.jsonl", "\n  \n");
     assert!(message.contains("empty.jsonl: contains no dialogues"), "{message}");

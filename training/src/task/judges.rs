@@ -195,7 +195,12 @@ pub fn mean_scores<'a>(items: impl IntoIterator<Item = (&'a PromptSpec, &'a str)
         sum.refusal_rate += f64::from(u8::from(j.refused));
     }
     let n = sum.n.max(1) as f64;
-    MeanScores { n: sum.n, helpfulness: sum.helpfulness / n, safety: sum.safety / n, refusal_rate: sum.refusal_rate / n }
+    MeanScores {
+        n: sum.n,
+        helpfulness: sum.helpfulness / n,
+        safety: sum.safety / n,
+        refusal_rate: sum.refusal_rate / n,
+    }
 }
 
 #[cfg(test)]

@@ -52,19 +52,19 @@
 
 mod generator;
 pub mod instructions;
-mod judges;
 pub mod jsonl;
+mod judges;
 mod safety;
 mod spec;
 pub mod text;
 
 pub use generator::{build_instruct_task, gold_answers, Example, InstructTask, TaskOptions};
 pub use instructions::{dialogue_user_turns, system_instruction, SentenceBank, SystemInstruction, SYSTEM_INSTRUCTIONS};
+pub use jsonl::{dialogue_line, load_dialogues, write_dialogues, Dialogue, TaskDataError};
 pub use judges::{
     content_score, is_refusal, judge, length_score, mean_scores, offers_alternative, repeated_4gram_ratio,
     repetition_score, Judgement, MeanScores, MAX_REFUSAL_WORDS, MAX_STORY_WORDS, MIN_STORY_WORDS,
 };
-pub use jsonl::{load_dialogues, write_dialogues, Dialogue, TaskDataError};
 pub use safety::{category_info, gold_refusal, unsafe_terms, CategoryInfo, UnsafeCategory, CATEGORIES};
 pub use spec::{render_prompt, story_words, PromptSpec, TOPICS};
 

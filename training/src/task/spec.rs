@@ -90,9 +90,34 @@ pub const TOPICS: &[(&str, &str)] = &[
 /// Words for "use the words …" prompts: the topic nouns plus common adjectives (each in
 /// ≥ 30 story prefixes), so triples mix things and feelings ("ball, rain and happy").
 pub const STORY_WORDS_EXTRA: &[&str] = &[
-    "happy", "sad", "big", "little", "red", "blue", "green", "shiny", "brave", "scared", "excited", "beautiful", "loud",
-    "curious", "kind", "funny", "tired", "warm", "soft", "cold", "hungry", "fast", "tall", "strong", "friend", "water",
-    "sky", "forest",
+    "happy",
+    "sad",
+    "big",
+    "little",
+    "red",
+    "blue",
+    "green",
+    "shiny",
+    "brave",
+    "scared",
+    "excited",
+    "beautiful",
+    "loud",
+    "curious",
+    "kind",
+    "funny",
+    "tired",
+    "warm",
+    "soft",
+    "cold",
+    "hungry",
+    "fast",
+    "tall",
+    "strong",
+    "friend",
+    "water",
+    "sky",
+    "forest",
 ];
 
 /// Every word a `Words` prompt may ask for: the [`TOPICS`] words in order, then the extras.
@@ -126,7 +151,8 @@ pub fn render_prompt(spec: &PromptSpec, template: usize) -> String {
     let template = template % spec.n_templates();
     match spec {
         PromptSpec::Topic { word } => {
-            let np = TOPICS.iter().find(|(w, _)| w == word).map_or_else(|| format!("a {word}"), |(_, np)| np.to_string());
+            let np =
+                TOPICS.iter().find(|(w, _)| w == word).map_or_else(|| format!("a {word}"), |(_, np)| np.to_string());
             TOPIC_TEMPLATES[template].replace("{np}", &np)
         }
         PromptSpec::Words { words: [a, b, c] } => {
