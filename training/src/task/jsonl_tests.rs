@@ -76,13 +76,11 @@ fn errors_name_the_line_and_field() {
         (format!("{ok}\n{{not json\n"), ":2: not a JSON object"),
         (format!("{ok}\n[1,2]\n"), ":2: not a JSON object: found an array"),
         (format!("{ok}\n{ok}\n{{\"prompt\":\"a\"}}\n"), ":3: field \"response\": missing"),
-        (format!("{{\"question\":\"q\",\"answer\":7}}\n"), ":1: field \"answer\": expected a string, found a number"),
+        (r#"{"question":"q","answer":7}"#.to_string(), ":1: field \"answer\": expected a string, found a number"),
         (format!("{ok}\n{{\"text\":\"x\"}}\n"), ":2: field \"messages\": missing"),
         (format!("{ok}\n{{\"messages\":[]}}\n"), ":2: field \"messages\": is empty"),
         (
-            format!(
-                "{{\"messages\":[{{\"role\":\"user\",\"content\":\"a\"}},{{\"role\":\"bot\",\"content\":\"b\"}}]}}\n"
-            ),
+            r#"{"messages":[{"role":"user","content":"a"},{"role":"bot","content":"b"}]}"#.to_string(),
             ":1: field \"messages[1].role\": unknown role \"bot\"",
         ),
         (format!("{ok}\n{{\"messages\":[{{\"role\":\"user\"}}]}}\n"), ":2: field \"messages[0].content\": missing"),
