@@ -16,7 +16,7 @@ use super::gatt::{
 };
 use super::sft_job::{inference_of, load_llama, load_tokenizer_of, DEFAULT_STORIES};
 use crate::eval::{adherence_by_turn, attention_heatmap_svg, AdherenceReport};
-use crate::task::{jsonl::dialogue_json, SentenceBank};
+use crate::task::{dialogue_line, SentenceBank};
 use crate::trainer::{RunOptions, TrainSummary};
 
 /// What `llamaforge gatt` runs.
@@ -82,7 +82,7 @@ pub fn run_gatt(job: &GattJob, run_options: &RunOptions, log: &dyn Fn(&str)) -> 
     std::fs::create_dir_all(&job.config.out).map_err(|e| format!("{}: {e}", job.config.out.display()))?;
     let jsonl: String = dialogues
         .iter()
-        .map(|d| dialogue_json(&training_messages(d, d.answers.len()), None).to_string() + "\n")
+        .map(|d| dialogue_line(&training_messages(d, d.answers.len()), None) + "\n")
         .collect();
     crate::data::write_atomic(&job.config.out.join("gatt_train.jsonl"), jsonl.as_bytes()).map_err(|e| e.to_string())?;
     // the figure's dialogue: held-out user turns with corpus answers made to adhere, the

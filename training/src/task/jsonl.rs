@@ -12,7 +12,8 @@
 use std::path::{Path, PathBuf};
 
 use llamaforge_model::chat::{Message, Role};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::generator::Example;
 use super::spec::PromptSpec;
@@ -184,14 +185,24 @@ fn role_name(role: Role) -> &'static str {
     }
 }
 
-/// One line of the `messages` shape for `messages` and `spec`.
-pub fn dialogue_json(messages: &[Message], spec: Option<&PromptSpec>) -> Value {
-    let messages: Vec<Value> =
-        messages.iter().map(|m| json!({"role": role_name(m.role), "content": m.content})).collect();
-    match spec {
-        Some(spec) => json!({"messages": messages, "spec": spec}),
-        None => json!({"messages": messages}),
-    }
+#[derive(Serialize)]
+struct MessageLine<'a> {
+    role: &'static str,
+    content: &'a str,
+}
+
+#[derive(Serialize)]
+struct DialogueLine<'a> {
+    messages: Vec<MessageLine<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    spec: Option<&'a PromptSpec>,
+}
+
+/// One line (no newline) of the `messages` shape, fields in reading order:
+/// `{"messages":[{"role":"user","content":"…"},…],"spec":{"kind":"topic","word":"dog"}}`.
+pub fn dialogue_line(messages: &[Message], spec: Option<&PromptSpec>) -> String {
+    let messages = messages.iter().map(|m| MessageLine { role: role_name(m.role), content: &m.content }).collect();
+    serde_json::to_string(&DialogueLine { messages, spec }).expect("strings and specs always serialize")
 }
 
 /// Writes `examples` to `path` in the `messages` shape with their `spec`, one per line,
@@ -199,7 +210,7 @@ pub fn dialogue_json(messages: &[Message], spec: Option<&PromptSpec>) -> Value {
 pub fn write_dialogues(path: &Path, examples: &[Example]) -> std::io::Result<()> {
     let mut out = String::new();
     for example in examples {
-        out.push_str(&dialogue_json(&example.messages, Some(&example.spec)).to_string());
+        out.push_str(&dialogue_line(&example.messages, Some(&example.spec)));
         out.push('\n');
     }
     write_atomic(path, out.as_bytes()).map_err(|e| match e {

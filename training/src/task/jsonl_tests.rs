@@ -34,6 +34,17 @@ fn written_examples_round_trip() {
 }
 
 #[test]
+fn lines_keep_reading_order() {
+    let spec = PromptSpec::Topic { word: "dog".into() };
+    let line = dialogue_line(&[Message::user("Hi"), Message::assistant("A dog.")], Some(&spec));
+    assert_eq!(
+        line,
+        r#"{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"A dog."}],"spec":{"kind":"topic","word":"dog"}}"#
+    );
+    assert_eq!(dialogue_line(&[Message::system("S")], None), r#"{"messages":[{"role":"system","content":"S"}]}"#);
+}
+
+#[test]
 fn each_format_loads() {
     let text = concat!(
         r#"{"messages":[{"role":"system","content":"Figure: pirate"},{"role":"user","content":"Hi"},{"role":"assistant","content":"Arr!"}]}"#,
@@ -65,13 +76,11 @@ fn errors_name_the_line_and_field() {
         (format!("{ok}\n{{not json\n"), ":2: not a JSON object"),
         (format!("{ok}\n[1,2]\n"), ":2: not a JSON object: found an array"),
         (format!("{ok}\n{ok}\n{{\"prompt\":\"a\"}}\n"), ":3: field \"response\": missing"),
-        (format!("{{\"question\":\"q\",\"answer\":7}}\n"), ":1: field \"answer\": expected a string, found a number"),
+        (r#"{"question":"q","answer":7}"#.to_string(), ":1: field \"answer\": expected a string, found a number"),
         (format!("{ok}\n{{\"text\":\"x\"}}\n"), ":2: field \"messages\": missing"),
         (format!("{ok}\n{{\"messages\":[]}}\n"), ":2: field \"messages\": is empty"),
         (
-            format!(
-                "{{\"messages\":[{{\"role\":\"user\",\"content\":\"a\"}},{{\"role\":\"bot\",\"content\":\"b\"}}]}}\n"
-            ),
+            r#"{"messages":[{"role":"user","content":"a"},{"role":"bot","content":"b"}]}"#.to_string(),
             ":1: field \"messages[1].role\": unknown role \"bot\"",
         ),
         (format!("{ok}\n{{\"messages\":[{{\"role\":\"user\"}}]}}\n"), ":2: field \"messages[0].content\": missing"),
