@@ -242,7 +242,8 @@ fn batched_gpu_sampling_log_probs_match_the_cpu_and_the_training_model() {
         let trained = lm_head_token_log_probs(&hidden, model.output_weight(), &targets, 3 * v);
         assert_eq!(trained.value().device(), gpu, "the log-probs ran on the GPU");
         let trained = trained.value().to_vec::<f32>();
-        for (j, ((a, b), c)) in got.log_probs.iter().zip(&want.log_probs).zip(&trained[prompt.len() - 1..]).enumerate() {
+        for (j, ((a, b), c)) in got.log_probs.iter().zip(&want.log_probs).zip(&trained[prompt.len() - 1..]).enumerate()
+        {
             assert!((a - b).abs() <= 1e-4, "prompt {i}, token {j}: GPU sampled {a} vs CPU {b}");
             assert!((a - c).abs() <= 1e-4, "prompt {i}, token {j}: GPU sampled {a} vs training {c}");
         }

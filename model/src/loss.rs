@@ -98,11 +98,18 @@ pub fn lm_head_loss(hidden: &Var, weight: &Var, targets: &Tensor, max_logits: us
 /// `no_grad` at most one chunk's logits are alive at a time.
 pub fn lm_head_token_log_probs(hidden: &Var, weight: &Var, targets: &Tensor, max_logits: usize) -> Var {
     let (n, v) = (hidden.shape()[0], weight.shape()[0]);
-    assert_eq!(targets.shape(), [n], "lm_head_token_log_probs: targets {:?} for hidden {:?}", targets.shape(), hidden.shape());
+    assert_eq!(
+        targets.shape(),
+        [n],
+        "lm_head_token_log_probs: targets {:?} for hidden {:?}",
+        targets.shape(),
+        hidden.shape()
+    );
     let rows = (max_logits / v).max(1);
     let chunk = |start: usize, len: usize| {
         let logits = crate::layers::linear(&hidden.narrow(0, start, len), weight); // [len, V]
-        logits.log_softmax().gather(&targets.narrow(0, start, len).contiguous()) // [len]
+        logits.log_softmax().gather(&targets.narrow(0, start, len).contiguous())
+        // [len]
     };
     if n <= rows {
         return chunk(0, n);

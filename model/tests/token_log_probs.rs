@@ -41,7 +41,11 @@ fn chunked_log_probs_equal_whole_logits_in_value_and_gradients() {
     // 5 rows per chunk (8 chunks, the last one short), one row per chunk, and unchunked
     for max_logits in [5 * 11, 11, usize::MAX] {
         let chunked = weighted_log_probs(Some(max_logits), &targets);
-        for (what, a, b) in [("value", &chunked.0, &whole.0), ("hidden grad", &chunked.1, &whole.1), ("head grad", &chunked.2, &whole.2)] {
+        for (what, a, b) in [
+            ("value", &chunked.0, &whole.0),
+            ("hidden grad", &chunked.1, &whole.1),
+            ("head grad", &chunked.2, &whole.2),
+        ] {
             assert_eq!(a.len(), b.len());
             for (x, y) in a.iter().zip(b) {
                 assert!((x - y).abs() < 1e-12, "max_logits {max_logits}: {what} {x} vs {y}");
@@ -74,7 +78,11 @@ fn llama_token_log_probs_equal_the_composite_over_full_logits() {
         for (param, (a, b)) in model.parameters().iter().zip(got_grads.iter().zip(&want_grads)) {
             let scale = b.iter().fold(0.0f64, |m, x| m.max(x.abs()));
             let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
-            assert!(worst <= 1e-5 * scale, "tied {tied}: {} gradient differs by {worst:e} (max {scale:e})", param.name().unwrap());
+            assert!(
+                worst <= 1e-5 * scale,
+                "tied {tied}: {} gradient differs by {worst:e} (max {scale:e})",
+                param.name().unwrap()
+            );
         }
     }
 }

@@ -11,9 +11,9 @@
 //! groups of different lengths run one after another. Equal lengths share every
 //! position, so no padding, position ids or attention mask is needed (left padding is
 //! where other RLHF stacks get position ids wrong). A row that has stopped rides along
-//! until its group ends — its outputs are discarded — because dropping rows from the
-//! cache would copy it, and on a GPU a step of a tiny model costs about the same
-//! whatever the batch.
+//! until its group ends, its outputs discarded: dropping it would copy every layer's
+//! cache (whether that pays for long groups with early stops is not measured). Prompts of
+//! all-different lengths thus decode one after another, one read-back per token each.
 
 use std::collections::BTreeMap;
 
@@ -69,7 +69,10 @@ fn check_prompt(model: &Llama, i: usize, prompt: &[u32]) -> Result<()> {
         return Err(ModelError::config("prompt", format!("prompt {i} is empty; start it with BOS")));
     }
     if prompt.len() > max_len {
-        return Err(ModelError::config("prompt", format!("prompt {i}: {} tokens exceed max_seq_len {max_len}", prompt.len())));
+        return Err(ModelError::config(
+            "prompt",
+            format!("prompt {i}: {} tokens exceed max_seq_len {max_len}", prompt.len()),
+        ));
     }
     if let Some(&bad) = prompt.iter().find(|&&id| id as usize >= vocab) {
         return Err(ModelError::config("prompt", format!("prompt {i}: token id {bad} ≥ vocab size {vocab}")));
@@ -82,8 +85,9 @@ fn check_prompt(model: &Llama, i: usize, prompt: &[u32]) -> Result<()> {
 fn decode_group(model: &Llama, prompts: &[&[u32]], seeds: &[u64], options: &GenerateOptions) -> Vec<Generation> {
     let (g, max_len, dim, vocab) = (prompts.len(), model.config.max_seq_len, model.config.dim, model.config.vocab_size);
     let mut samplers: Vec<Sampler> = seeds.iter().map(|&seed| Sampler::new(options.sampling, seed)).collect();
-    let mut out: Vec<Generation> =
-        (0..g).map(|_| Generation { tokens: Vec::new(), log_probs: Vec::new(), finish: FinishReason::Length }).collect();
+    let mut out: Vec<Generation> = (0..g)
+        .map(|_| Generation { tokens: Vec::new(), log_probs: Vec::new(), finish: FinishReason::Length })
+        .collect();
     let mut running = vec![true; g];
     let mut cache = KvTensors::new(model.config.n_layers);
     let head = model.output_weight().value().transpose(0, 1); // [C, V]
