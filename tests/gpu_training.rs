@@ -1,7 +1,7 @@
 //! The model and the trainer on a GPU: Hugging Face parity with the parameters on the
 //! device, the same loss curve on CPU and GPU over 50 pretraining steps, a buffer pool
-//! that stops growing once training is warm, and KV-cached generation on the device
-//! picking the CPU path's tokens. Tiny shapes: CI runs these on lavapipe.
+//! that stops growing once training is warm, and KV-cached (batched) generation on the
+//! device picking the CPU path's tokens, with log-probs equal to the training model's. Tiny shapes: CI runs these on lavapipe.
 
 mod gpu;
 
@@ -13,8 +13,10 @@ use llamaforge_engine::{gpu_memory, Device, Tensor};
 use llamaforge_model::checkpoint::load_hf_dir;
 use llamaforge_model::checkpoint::rope_layout::hf_to_interleaved;
 use llamaforge_model::checkpoint::safetensors_io::read_f32_tensors;
-use llamaforge_model::generate::{generate, generate_on_device, GenerateOptions, InferenceModel, Sampling};
-use llamaforge_model::loss::{next_token_loss, next_token_targets, IGNORE_INDEX};
+use llamaforge_model::generate::{
+    generate, generate_batch_on_device, generate_on_device, GenerateOptions, InferenceModel, Sampling,
+};
+use llamaforge_model::loss::{lm_head_token_log_probs, next_token_loss, next_token_targets, IGNORE_INDEX};
 use llamaforge_model::{preset, Llama};
 use llamaforge_training::optim::{clip_scale, global_grad_norm, AdamW, AdamWConfig};
 use llamaforge_training::pretrain::{pretrain, PretrainConfig, RunOptions};
@@ -210,5 +212,40 @@ fn kv_cached_generation_on_the_gpu_matches_the_cpu() {
         let want = generate(&fast, std::slice::from_ref(&prompt), &options).unwrap().remove(0);
         let got = generate_on_device(&model, &prompt, &options).unwrap();
         assert_eq!(got, (want.tokens, want.finish), "prompt {prompt:?}");
+    }
+}
+
+/// Batched sampling on the GPU returns the CPU fast path's tokens and log-probs, and the
+/// training model on the GPU (`Llama::token_log_probs`, its LM head in chunks of 3 rows
+/// here) gives the same log-probs on those tokens: PPO's first ratio is 1 on a GPU too.
+#[test]
+fn batched_gpu_sampling_log_probs_match_the_cpu_and_the_training_model() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(gpu) = gpu_or_skip("batched_gpu_sampling_log_probs_match_the_cpu_and_the_training_model") else {
+        return;
+    };
+    let model = Llama::new_random(&preset("tiny").unwrap(), 7).unwrap();
+    let fast = InferenceModel::from_llama(&model);
+    model.to_device(gpu).unwrap();
+    let sampling = Sampling::Temperature { temperature: 1.0, top_p: 1.0 };
+    let options = GenerateOptions { max_new_tokens: 12, sampling, seed: 5, stop_tokens: vec![] };
+    let prompts = vec![vec![1u32, 5, 9], vec![1], vec![1, 33, 2]];
+    let want = generate(&fast, &prompts, &options).unwrap();
+    let got = generate_batch_on_device(&model, &prompts, &options).unwrap();
+    let v = model.config.vocab_size;
+    for (i, ((got, want), prompt)) in got.iter().zip(&want).zip(&prompts).enumerate() {
+        assert_eq!((&got.tokens, got.finish), (&want.tokens, want.finish), "prompt {i}");
+        let ids: Vec<u32> = prompt.iter().chain(&got.tokens).copied().collect();
+        let n = ids.len() - 1;
+        let hidden = model.hidden_states(&Tensor::from_vec(ids[..n].to_vec(), &[1, n])).reshape(&[n, model.config.dim]);
+        let targets = Tensor::from_vec(ids[1..].to_vec(), &[n]);
+        let trained = lm_head_token_log_probs(&hidden, model.output_weight(), &targets, 3 * v);
+        assert_eq!(trained.value().device(), gpu, "the log-probs ran on the GPU");
+        let trained = trained.value().to_vec::<f32>();
+        for (j, ((a, b), c)) in got.log_probs.iter().zip(&want.log_probs).zip(&trained[prompt.len() - 1..]).enumerate()
+        {
+            assert!((a - b).abs() <= 1e-4, "prompt {i}, token {j}: GPU sampled {a} vs CPU {b}");
+            assert!((a - c).abs() <= 1e-4, "prompt {i}, token {j}: GPU sampled {a} vs training {c}");
+        }
     }
 }

@@ -35,6 +35,8 @@ pub fn next_token_loss(logits: &Var, targets: &Tensor) -> Var {
 
 /// Log-probability of each next token: `logits` `[B, T, V]`, `ids` u32 `[B, T]` →
 /// `[B, T-1]` with entry t = log p(ids[t+1] | ids[..=t]). Differentiable (PPO's ratio).
+/// The simple composite over whole logits, kept as the oracle of
+/// [`lm_head_token_log_probs`] (which [`crate::Llama::token_log_probs`] uses).
 pub fn token_log_probs(logits: &Var, ids: &Tensor) -> Var {
     let s = logits.shape();
     let (b, t) = (s[0], s[1]);
@@ -86,4 +88,32 @@ pub fn lm_head_loss(hidden: &Var, weight: &Var, targets: &Tensor, max_logits: us
         });
     }
     loss.expect("total > 0, so some chunk counted")
+}
+
+/// `log softmax(hidden · weightᵀ)[n, targets[n]]` for every row: final hidden states
+/// `hidden` `[N, C]`, LM head `weight` `[V, C]`, u32 `targets` `[N]` (each < V; there is no
+/// ignore index: a row without a target is simply not passed) → `[N]`. Differentiable.
+/// Rows go through the head in chunks of at most `max_logits / V` rows (see
+/// [`lm_head_chunk_for`]), so no `[N, V]` logits tensor is ever built in one piece; under
+/// `no_grad` at most one chunk's logits are alive at a time.
+pub fn lm_head_token_log_probs(hidden: &Var, weight: &Var, targets: &Tensor, max_logits: usize) -> Var {
+    let (n, v) = (hidden.shape()[0], weight.shape()[0]);
+    assert_eq!(
+        targets.shape(),
+        [n],
+        "lm_head_token_log_probs: targets {:?} for hidden {:?}",
+        targets.shape(),
+        hidden.shape()
+    );
+    let rows = (max_logits / v).max(1);
+    let chunk = |start: usize, len: usize| {
+        let logits = crate::layers::linear(&hidden.narrow(0, start, len), weight); // [len, V]
+        logits.log_softmax().gather(&targets.narrow(0, start, len).contiguous())
+        // [len]
+    };
+    if n <= rows {
+        return chunk(0, n);
+    }
+    let parts: Vec<Var> = (0..n).step_by(rows).map(|start| chunk(start, rows.min(n - start))).collect();
+    Var::concat(&parts, 0)
 }

@@ -2,7 +2,8 @@
 
 use llamaforge_engine::Tensor;
 use llamaforge_model::generate::{
-    generate, generate_on_device, score, FinishReason, GenerateOptions, InferenceModel, Sampling,
+    generate, generate_batch_on_device, generate_on_device, score, FinishReason, GenerateOptions, InferenceModel,
+    Sampling,
 };
 use llamaforge_model::layers::KvTensors;
 use llamaforge_model::{preset, Llama};
@@ -118,4 +119,40 @@ fn device_decoding_matches_the_forward_and_the_inference_path() {
     for bad in [vec![], vec![1; max + 1], vec![1, 64]] {
         assert!(generate_on_device(&llama, &bad, &options(Sampling::Greedy, 1)).is_err(), "{} tokens", bad.len());
     }
+}
+
+/// Batched decoding on the tensor path (CPU device here): prompts of unequal lengths, two
+/// of one length (one group decoded in lock step), a row that stops while the rest of its
+/// group goes on, and one that fills the context: the fast path's tokens, finish reasons
+/// and log-probs, sequence i seeded with seed + i.
+#[test]
+fn batched_device_decoding_matches_the_inference_path_with_log_probs() {
+    let llama = tiny_model();
+    let fast = InferenceModel::from_llama(&llama);
+    let max = llama.config.max_seq_len;
+    let prompts = vec![vec![1u32, 4, 5], vec![1], vec![1, 9, 9, 9, 9, 12], vec![1, 7, 2], vec![1; max - 5]];
+    for sampling in [Sampling::Greedy, Sampling::Temperature { temperature: 1.0, top_p: 1.0 }] {
+        let free = options(sampling, 16);
+        // stop at a token row 0 samples early on, so row 0 stops inside its group
+        let stop = generate(&fast, &prompts[..1], &free).unwrap()[0].tokens[2];
+        let opts = GenerateOptions { stop_tokens: vec![stop], ..free };
+        let want = generate(&fast, &prompts, &opts).unwrap();
+        let got = generate_batch_on_device(&llama, &prompts, &opts).unwrap();
+        assert_eq!(want[0].finish, FinishReason::Stop);
+        assert_eq!(want[4].finish, FinishReason::Context);
+        assert!(want.iter().any(|g| g.finish == FinishReason::Length), "some row runs to max_new_tokens");
+        assert_eq!(got.len(), want.len());
+        for (i, (got, want)) in got.iter().zip(&want).enumerate() {
+            assert_eq!((&got.tokens, got.finish), (&want.tokens, want.finish), "{sampling:?}, prompt {i}");
+            for (a, b) in got.log_probs.iter().zip(&want.log_probs) {
+                assert!((a - b).abs() <= 1e-4, "{sampling:?}, prompt {i}: log-prob {a} vs {b}");
+            }
+        }
+        // the single-prompt wrapper is the batch of one
+        let one = generate_on_device(&llama, &prompts[2], &GenerateOptions { seed: opts.seed + 2, ..opts.clone() });
+        assert_eq!(one.unwrap(), (want[2].tokens.clone(), want[2].finish));
+    }
+    assert!(generate_batch_on_device(&llama, &[vec![1], vec![]], &options(Sampling::Greedy, 1)).is_err());
+    assert!(generate_batch_on_device(&llama, &[vec![1, 64]], &options(Sampling::Greedy, 1)).is_err());
+    assert_eq!(generate_batch_on_device(&llama, &[], &options(Sampling::Greedy, 1)).unwrap(), vec![]);
 }

@@ -3,7 +3,8 @@
 //! `arena.rs`), sampling (`sampler.rs`),
 //! batched generation (`generation.rs`), scoring of given continuations (`score.rs`) and
 //! the thread team that splits each token of a single sequence over the cores (`team.rs`);
-//! and KV-cached decoding with the training layers on any device (`device_decode.rs`).
+//! and batched KV-cached decoding with the training layers on any device, log-probs
+//! included (`device_decode.rs`).
 
 mod arena;
 mod device_decode;
@@ -15,7 +16,7 @@ mod sampler;
 mod score;
 pub mod team;
 
-pub use device_decode::generate_on_device;
+pub use device_decode::{generate_batch_on_device, generate_on_device};
 pub use generation::{generate, FinishReason, GenerateOptions, Generation};
 pub use inference::{InferenceModel, InferenceState};
 pub use kv_cache::KvCache;
