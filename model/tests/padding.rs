@@ -66,11 +66,13 @@ fn left_padded_rows_give_each_real_token_its_unpadded_logits() {
     let all = logits.to_vec::<f32>();
     assert!(all.iter().all(|x| x.is_finite()), "pad positions must stay finite too");
     let worst = worst_real_token_diff(&model, &logits, &rows, &left_pad);
+    eprintln!("padded vs unpadded logits: max abs diff {worst:e}");
     assert!(worst <= 1e-5, "real tokens of padded rows differ from the unpadded rows by {worst:e}");
 
     // the check can fail: the plain forward masks nothing and counts positions from the pad
     let unmasked = model.forward(&ids).value();
     let worst = worst_real_token_diff(&model, &unmasked, &rows, &left_pad);
+    eprintln!("plain forward of the padded batch vs unpadded logits: max abs diff {worst:e}");
     assert!(worst > 1e-3, "without the padding mask the padded rows should differ (by {worst:e})");
 }
 
@@ -121,6 +123,7 @@ fn padded_loss_gradients_equal_the_sum_of_unpadded_row_gradients() {
         let scale = want.iter().fold(0.0f64, |m, g| m.max(g.abs()));
         assert!(scale > 0.0, "{name}: zero gradient");
         let err = got.iter().zip(&want).map(|(g, w)| (g - w).abs()).fold(0.0, f64::max) / scale;
+        eprintln!("{name}: relative gradient difference {err:.2e}");
         assert!(err <= 1e-5, "{name}: padded gradient differs from the unpadded rows' by {err:e} (relative)");
     }
 }
@@ -152,7 +155,9 @@ fn left_padded_logits_on_the_gpu() {
     assert_eq!(logits.device(), gpu, "logits left the GPU");
     // each real token against its row run alone, unpadded, on the GPU and on the CPU
     let worst = worst_real_token_diff(&gpu_model, &logits, &rows, &left_pad);
+    eprintln!("GPU padded vs GPU unpadded logits: max abs diff {worst:e}");
     assert!(worst <= 1e-5, "GPU: real tokens of padded rows differ from the unpadded rows by {worst:e}");
     let worst = worst_real_token_diff(&cpu_model, &logits, &rows, &left_pad);
+    eprintln!("GPU padded vs CPU unpadded logits: max abs diff {worst:e}");
     assert!(worst <= 1e-4, "GPU padded logits differ from the CPU's unpadded rows by {worst:e}");
 }
