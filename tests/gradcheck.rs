@@ -356,11 +356,12 @@ fn attention_backward_oracle() {
 }
 
 /// Left padding against the unpadded op: in f64, with 130 queries (three blocks of 64),
-/// causal and not, row `b` of a batch padded with `kv_start[b]` gives, for its real queries
-/// `i ≥ kv_start[b]`, the outputs and q/k/v gradients of attention over that row's real
-/// positions alone; its pad queries output exactly 0 with a finite lse, and every pad
-/// position's gradients are exactly 0. Row 0's first block is padding throughout, row 2
-/// has none.
+/// row `b` of a batch padded with `kv_start[b]` = s gives the outputs and q/k/v gradients
+/// of attention over that row's real keys `s..` alone: causal, for its real queries `s..`
+/// (the pad queries before s see no key: their outputs and gradients are exactly 0);
+/// without the causal mask, for every query (all of them see the real keys). The pad
+/// keys' gradients are exactly 0 and lse stays finite. Row 0's first block is padding
+/// throughout, row 2 has none.
 fn attention_padding_oracle() {
     let (b, t, h, kv, d) = (3, 130, 4, 2, 3);
     let starts = [70u32, 5, 0];
@@ -373,22 +374,27 @@ fn attention_padding_oracle() {
         let (_, lse) = Tensor::attention(&inputs[0], &inputs[1], &inputs[2], causal, Some(&starts), 0.5);
         assert!(lse.to_vec_f64().iter().all(|l| l.is_finite()), "causal={causal}: lse not finite");
         for (row, &start) in starts.iter().enumerate() {
-            let (s, n) = (start as usize, t - start as usize);
+            let s = start as usize;
+            // first query that sees a real key
+            let q0 = if causal { s } else { 0 };
             let what = |x: &str| format!("attention kv_start causal={causal} row {row} (start {s}): {x}");
-            let real: Vec<Var> = inputs.iter().map(|x| Var::leaf(x.narrow(0, row, 1).narrow(1, s, n))).collect();
-            let alone = Var::attention(&real[0], &real[1], &real[2], causal, None);
-            alone.backward_with(dout.narrow(0, row, 1).narrow(1, s, n));
-            let in_row = |x: &Tensor, from: usize, len: usize| x.narrow(0, row, 1).narrow(1, from, len);
-            let err = common::max_abs_diff(&in_row(&padded.value(), s, n), &alone.value());
+            let in_row = |x: &Tensor, from: usize| x.narrow(0, row, 1).narrow(1, from, t - from);
+            let pads = |x: &Tensor, len: usize| x.narrow(0, row, 1).narrow(1, 0, len).to_vec_f64();
+            let alone: Vec<Var> = [(&inputs[0], q0), (&inputs[1], s), (&inputs[2], s)]
+                .iter()
+                .map(|(x, f)| Var::leaf(in_row(x, *f)))
+                .collect();
+            let out = Var::attention(&alone[0], &alone[1], &alone[2], causal, None);
+            out.backward_with(in_row(&dout, q0));
+            let err = common::max_abs_diff(&in_row(&padded.value(), q0), &out.value());
             assert!(err < 1e-12, "{}", what(&format!("out differs from the unpadded row by {err:e}")));
-            let pads = in_row(&padded.value(), 0, s).to_vec_f64();
-            assert!(pads.iter().all(|&x| x == 0.0), "{}", what("pad queries must output 0"));
-            for (name, (x, alone)) in ["dq", "dk", "dv"].iter().zip(qkv.iter().zip(&real)) {
+            assert!(pads(&padded.value(), q0).iter().all(|&x| x == 0.0), "{}", what("pad queries must output 0"));
+            for ((name, from), (x, alone)) in [("dq", q0), ("dk", s), ("dv", s)].iter().zip(qkv.iter().zip(&alone)) {
                 let grad = x.grad().expect("grad");
-                let err = common::max_abs_diff(&in_row(&grad, s, n), &alone.grad().expect("grad"));
+                let err = common::max_abs_diff(&in_row(&grad, *from), &alone.grad().expect("grad"));
                 assert!(err < 1e-12, "{}", what(&format!("{name} differs from the unpadded row by {err:e}")));
-                let pads = in_row(&grad, 0, s).to_vec_f64();
-                assert!(pads.iter().all(|&g| g == 0.0), "{}", what(&format!("{name} of pad positions must be 0")));
+                let zero = pads(&grad, *from).iter().all(|&g| g == 0.0);
+                assert!(zero, "{}", what(&format!("{name} of pad positions must be 0")));
             }
         }
     }

@@ -68,6 +68,12 @@ fn left_padded_rows_give_each_real_token_its_unpadded_logits() {
     let worst = worst_real_token_diff(&model, &logits, &rows, &left_pad);
     eprintln!("padded vs unpadded logits: max abs diff {worst:e}");
     assert!(worst <= 1e-5, "real tokens of padded rows differ from the unpadded rows by {worst:e}");
+    // RoPE is relative: shifting all of a row's positions alike moves q·k only by rounding
+    // (1.5e-8 here), so the tolerance above cannot see a wrong position offset. With the
+    // right one, a real token goes through the same arithmetic as in its unpadded row (the
+    // same rotation angles, the same keys in the same order, row-local GEMM sums), so the
+    // CPU logits agree bit for bit, and that pins the positions.
+    assert_eq!(worst, 0.0, "padded rows must compute the unpadded rows' logits exactly (positions from 0)");
 
     // the check can fail: the plain forward masks nothing and counts positions from the pad
     let unmasked = model.forward(&ids).value();
