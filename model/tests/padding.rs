@@ -167,3 +167,30 @@ fn left_padded_logits_on_the_gpu() {
     eprintln!("GPU padded vs CPU unpadded logits: max abs diff {worst:e}");
     assert!(worst <= 1e-4, "GPU padded logits differ from the CPU's unpadded rows by {worst:e}");
 }
+
+#[test]
+fn a_row_of_padding_only_stays_finite_and_leaves_the_others_alone() {
+    let model = tiny_model();
+    let rows = rows();
+    let (ids, left_pad) = padded_batch(&rows);
+    let mut all_pad = left_pad.clone();
+    all_pad[2] = 7; // row 2's one real token becomes padding too
+    let logits = model.forward_padded(&ids, &all_pad).value();
+    assert!(logits.to_vec::<f32>().iter().all(|x| x.is_finite()), "a row of pads only must stay finite");
+    let worst = worst_real_token_diff(&model, &logits.narrow(0, 0, 2), &rows[..2], &all_pad[..2]);
+    assert_eq!(worst, 0.0, "the other rows are untouched");
+}
+
+#[test]
+#[should_panic(expected = "hidden_states_padded: left_pad has 2 entries for 3 rows")]
+fn left_pad_must_cover_every_row() {
+    let (ids, _) = padded_batch(&rows());
+    tiny_model().hidden_states_padded(&ids, &[0, 3]);
+}
+
+#[test]
+#[should_panic(expected = "hidden_states_padded: left_pad[2] = 8 exceeds the 7 positions")]
+fn left_pad_cannot_exceed_the_row() {
+    let (ids, _) = padded_batch(&rows());
+    tiny_model().forward_padded(&ids, &[0, 3, 8]);
+}

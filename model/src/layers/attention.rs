@@ -52,7 +52,7 @@ impl Attention {
         let kv_start: Option<Vec<u32>> = left_pad.map(|p| p.iter().map(|&n| n as u32).collect());
 
         // project and rotate: q [B, T, H, D], k/v [B, T, KV, D]
-        let rope = |x: Var| x.rope(pos_offset, row_offsets.as_deref(), self.rope_theta);
+        let rope = |heads: Var| heads.rope(pos_offset, row_offsets.as_deref(), self.rope_theta);
         let q = rope(linear(x, &self.q_proj).reshape(&[b, t, h, d]));
         let k = rope(linear(x, &self.k_proj).reshape(&[b, t, kv, d]));
         let v = linear(x, &self.v_proj).reshape(&[b, t, kv, d]);
