@@ -2,7 +2,9 @@
 // (contiguous; query head h reads kv head h / (H / KV)) → out [B, Tq, H, D] and the row
 // log-sum-exp lse [B, H, Tq]. One thread per query row walks the visible keys with an
 // online softmax (running max, rescaled sum and accumulator), so the scores are never
-// stored. With `causal`, query i sees keys j <= i + (Tk - Tq).
+// stored. With `causal`, query i sees keys j <= i + (Tk - Tq). With `padded`, batch row b
+// sees only keys j >= kv_start[b] (left padding); a query that then sees no key outputs 0
+// with lse = FLT_MAX, so exp(s - lse) is 0 wherever the backward recomputes it.
 
 struct Params {
     b: u32,
@@ -13,6 +15,7 @@ struct Params {
     d: u32,
     causal: u32,
     scale: f32,
+    padded: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -21,6 +24,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> v: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<storage, read_write> lse: array<f32>;
+@group(0) @binding(6) var<storage, read> kv_start: array<u32>;
 
 // Largest head dim a thread's accumulator holds.
 const MAX_D: u32 = 256u;
@@ -41,10 +45,21 @@ fn op_attention(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     if (p.causal != 0u) {
         n = min(i + 1u + p.tk - p.tq, p.tk);
     }
+    var lo = 0u;
+    if (p.padded != 0u) {
+        lo = kv_start[bi];
+    }
+    if (lo >= n) {
+        for (var c = 0u; c < p.d; c = c + 1u) {
+            out[q_at + c] = 0.0;
+        }
+        lse[row] = -NEG_INF;
+        return;
+    }
     var acc: array<f32, MAX_D>;
     var m = NEG_INF;
     var l = 0.0;
-    for (var j = 0u; j < n; j = j + 1u) {
+    for (var j = lo; j < n; j = j + 1u) {
         let kv_at = ((bi * p.tk + j) * p.kv + kvh) * p.d;
         var s = 0.0;
         for (var c = 0u; c < p.d; c = c + 1u) {

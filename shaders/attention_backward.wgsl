@@ -5,7 +5,9 @@
 //   op_attention_backward_dkv:   dk, dv, one thread per (batch, kv head, key j), summing
 //                                over the query heads of its group and the queries that see j:
 //                                dv_j = Σ p_ij dout_i,  dk_j = scale · Σ p_ij (dout_i·v_j − delta_i) q_i
-// with p_ij = exp(scale · q_i·k_j − lse_i) recomputed from the saved lse.
+// with p_ij = exp(scale · q_i·k_j − lse_i) recomputed from the saved lse. With `padded`,
+// keys j < kv_start[b] are masked: their dk, dv are 0, and the pad queries that see no
+// key get dq = 0 (every query that sees an unmasked key is itself a real one).
 
 struct Params {
     b: u32,
@@ -16,6 +18,7 @@ struct Params {
     d: u32,
     causal: u32,
     scale: f32,
+    padded: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -29,6 +32,7 @@ struct Params {
 @group(0) @binding(8) var<storage, read_write> dq: array<f32>;
 @group(0) @binding(9) var<storage, read_write> dk: array<f32>;
 @group(0) @binding(10) var<storage, read_write> dv: array<f32>;
+@group(0) @binding(11) var<storage, read> kv_start: array<u32>;
 
 const MAX_D: u32 = 256u;
 
@@ -37,6 +41,14 @@ fn n_visible(i: u32) -> u32 {
         return min(i + 1u + p.tk - p.tq, p.tk);
     }
     return p.tk;
+}
+
+// First key batch row bi may see.
+fn first_key(bi: u32) -> u32 {
+    if (p.padded != 0u) {
+        return kv_start[bi];
+    }
+    return 0u;
 }
 
 fn dot_rows(x_at: u32, y_at: u32, which: u32) -> f32 {
@@ -83,7 +95,7 @@ fn op_attention_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin
     let l = lse[row];
     let di = delta[row];
     var acc: array<f32, MAX_D>;
-    for (var j = 0u; j < n_visible(i); j = j + 1u) {
+    for (var j = first_key(bi); j < n_visible(i); j = j + 1u) {
         let kv_at = ((bi * p.tk + j) * p.kv + kvh) * p.d;
         let pij = exp(dot_rows(q_at, kv_at, 0u) * p.scale - l);
         let ds = pij * (dot_rows(q_at, kv_at, 1u) - di);
@@ -108,6 +120,13 @@ fn op_attention_backward_dkv(@builtin(global_invocation_id) gid: vec3<u32>, @bui
     let bi = key / (p.tk * p.kv);
     let kv_at = ((bi * p.tk + j) * p.kv + kvh) * p.d;
     let group = p.h / p.kv;
+    if (j < first_key(bi)) {
+        for (var c = 0u; c < p.d; c = c + 1u) {
+            dk[kv_at + c] = 0.0;
+            dv[kv_at + c] = 0.0;
+        }
+        return;
+    }
     // first query that sees key j
     var i0 = 0u;
     if (p.causal != 0u && j + p.tq > p.tk) {

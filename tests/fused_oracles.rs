@@ -105,7 +105,7 @@ fn rms_norm_backward_matches_composite() {
 fn rope_matches_rotation_formula_and_inverts() {
     let (b, t, h, d) = (2, 7, 3, 8);
     let x = randn32(&[b, t, h, d], 5);
-    let y = x.rope(3, 10000.0, false);
+    let y = x.rope(3, None, 10000.0, false);
     let (xs, ys) = (x.to_vec_f64(), y.to_vec_f64());
     for (n, (xv, yv)) in xs.chunks(d).zip(ys.chunks(d)).enumerate() {
         let pos = (3 + (n / h) % t) as f64;
@@ -116,7 +116,7 @@ fn rope_matches_rotation_formula_and_inverts() {
             assert!((yv[2 * i + 1] - (xv[2 * i] * s + xv[2 * i + 1] * c)).abs() < 1e-5);
         }
     }
-    assert!(max_abs_diff(&y.rope(3, 10000.0, true), &x) <= 1e-5, "inverse rotation restores the input");
+    assert!(max_abs_diff(&y.rope(3, None, 10000.0, true), &x) <= 1e-5, "inverse rotation restores the input");
 }
 
 #[test]

@@ -287,11 +287,16 @@ fn cases(op: Op) -> Vec<Case> {
             c
         }
         Op::Rope => {
-            let mut c = case("rope [2,3,2,4] at 5", vec![randn(&[2, 3, 2, 4], 1)], one(|x| x.rope(5, 10000.0)));
+            let mut c = case("rope [2,3,2,4] at 5", vec![randn(&[2, 3, 2, 4], 1)], one(|x| x.rope(5, None, 10000.0)));
             c.extend(case(
                 "rope of permuted [2,2,3,4]",
                 vec![randn(&[2, 2, 3, 4], 3)],
-                one(|x| x.permute(&[0, 2, 1, 3]).rope(1, 100.0)),
+                one(|x| x.permute(&[0, 2, 1, 3]).rope(1, None, 100.0)),
+            ));
+            c.extend(case(
+                "rope [3,3,2,4] at 1 with row offsets [-2, 0, 3]",
+                vec![randn(&[3, 3, 2, 4], 4)],
+                one(|x| x.rope(1, Some(&[-2, 0, 3]), 10000.0)),
             ));
             c
         }
@@ -326,13 +331,29 @@ fn cases(op: Op) -> Vec<Case> {
                 c.extend(case(
                     &format!("attention GQA causal={causal}"),
                     vec![randn(&[2, 3, 4, 2], 1), randn(&[2, 3, 2, 2], 2), randn(&[2, 3, 2, 2], 3)],
-                    Box::new(move |v: &[Var]| Var::attention(&v[0], &v[1], &v[2], causal)),
+                    Box::new(move |v: &[Var]| Var::attention(&v[0], &v[1], &v[2], causal, None)),
                 ));
             }
             c.extend(case(
                 "attention causal with 3 cached keys",
                 vec![randn(&[1, 2, 3, 4], 4), randn(&[1, 5, 1, 4], 5), randn(&[1, 5, 1, 4], 6)],
-                Box::new(|v: &[Var]| Var::attention(&v[0], &v[1], &v[2], true)),
+                Box::new(|v: &[Var]| Var::attention(&v[0], &v[1], &v[2], true, None)),
+            ));
+            // left padding: pad queries (row 1 of the first), a fully padded row (the last)
+            c.extend(case(
+                "attention GQA causal, kv_start [1, 2]",
+                vec![randn(&[2, 3, 4, 2], 10), randn(&[2, 3, 2, 2], 11), randn(&[2, 3, 2, 2], 12)],
+                Box::new(|v: &[Var]| Var::attention(&v[0], &v[1], &v[2], true, Some(&[1, 2]))),
+            ));
+            c.extend(case(
+                "attention GQA causal, 3 cached keys, kv_start [4, 1]",
+                vec![randn(&[2, 2, 4, 2], 13), randn(&[2, 5, 2, 2], 14), randn(&[2, 5, 2, 2], 15)],
+                Box::new(|v: &[Var]| Var::attention(&v[0], &v[1], &v[2], true, Some(&[4, 1]))),
+            ));
+            c.extend(case(
+                "attention GQA full, kv_start [5, 2]",
+                vec![randn(&[2, 2, 4, 2], 16), randn(&[2, 5, 2, 2], 17), randn(&[2, 5, 2, 2], 18)],
+                Box::new(|v: &[Var]| Var::attention(&v[0], &v[1], &v[2], false, Some(&[5, 2]))),
             ));
             c
         }

@@ -209,10 +209,13 @@ fn row(op: Op) -> fn() {
         },
         Op::RmsNormBackward => rms_norm_backward_oracle,
         Op::Rope => || {
-            check1("rope [2,3,2,4] at offset 5", randn(&[2, 3, 2, 4], 1), |x| x.rope(5, 10000.0));
-            check1("rope [1,17,1,2]", randn(&[1, 17, 1, 2], 2), |x| x.rope(0, 10000.0));
+            check1("rope [2,3,2,4] at offset 5", randn(&[2, 3, 2, 4], 1), |x| x.rope(5, None, 10000.0));
+            check1("rope [3,3,2,4] at 1 with row offsets [-2, 0, 3]", randn(&[3, 3, 2, 4], 4), |x| {
+                x.rope(1, Some(&[-2, 0, 3]), 10000.0)
+            });
+            check1("rope [1,17,1,2]", randn(&[1, 17, 1, 2], 2), |x| x.rope(0, None, 10000.0));
             check1("rope of permuted [2,2,3,4]→[2,3,2,4]", randn(&[2, 2, 3, 4], 3), |x| {
-                x.permute(&[0, 2, 1, 3]).rope(1, 100.0)
+                x.permute(&[0, 2, 1, 3]).rope(1, None, 100.0)
             });
         },
         Op::SwiGlu => || {
@@ -225,19 +228,37 @@ fn row(op: Op) -> fn() {
             for causal in [true, false] {
                 let inputs = [randn(&[2, 3, 4, 2], 1), randn(&[2, 3, 2, 2], 2), randn(&[2, 3, 2, 2], 3)];
                 check(&format!("attention GQA causal={causal}"), &inputs, &[true; 3], move |v| {
-                    Var::attention(&v[0], &v[1], &v[2], causal)
+                    Var::attention(&v[0], &v[1], &v[2], causal, None)
                 });
             }
             let inputs = [randn(&[1, 2, 3, 4], 4), randn(&[1, 5, 1, 4], 5), randn(&[1, 5, 1, 4], 6)];
             check("attention causal with 3 cached keys", &inputs, &[true; 3], |v| {
-                Var::attention(&v[0], &v[1], &v[2], true)
+                Var::attention(&v[0], &v[1], &v[2], true, None)
             });
             let inputs = [randn(&[1, 3, 4, 2], 7), randn(&[1, 4, 1, 2], 8), randn(&[1, 4, 1, 2], 9)];
             check("attention of permuted (non-contiguous) q", &inputs, &[true; 3], |v| {
-                Var::attention(&v[0].permute(&[0, 2, 1, 3]), &v[1], &v[2], true)
+                Var::attention(&v[0].permute(&[0, 2, 1, 3]), &v[1], &v[2], true, None)
+            });
+            // left padding (kv_start): row 1's queries 0 and 1 see no key at all
+            let inputs = [randn(&[2, 3, 4, 2], 10), randn(&[2, 3, 2, 2], 11), randn(&[2, 3, 2, 2], 12)];
+            check("attention GQA causal, kv_start [1, 2] (pad queries)", &inputs, &[true; 3], |v| {
+                Var::attention(&v[0], &v[1], &v[2], true, Some(&[1, 2]))
+            });
+            // with 3 cached keys: row 0's query 0 sees nothing, query 1 only key 4
+            let inputs = [randn(&[2, 2, 4, 2], 13), randn(&[2, 5, 2, 2], 14), randn(&[2, 5, 2, 2], 15)];
+            check("attention GQA causal, 3 cached keys, kv_start [4, 1]", &inputs, &[true; 3], |v| {
+                Var::attention(&v[0], &v[1], &v[2], true, Some(&[4, 1]))
+            });
+            // without the causal mask; row 0 is padding throughout
+            let inputs = [randn(&[2, 2, 4, 2], 16), randn(&[2, 5, 2, 2], 17), randn(&[2, 5, 2, 2], 18)];
+            check("attention GQA full, kv_start [5, 2] (a fully padded row)", &inputs, &[true; 3], |v| {
+                Var::attention(&v[0], &v[1], &v[2], false, Some(&[5, 2]))
             });
         },
-        Op::AttentionBackward => attention_backward_oracle,
+        Op::AttentionBackward => || {
+            attention_backward_oracle();
+            attention_padding_oracle();
+        },
         Op::AdamW => adamw_oracle,
     }
 }
@@ -316,7 +337,7 @@ fn attention_backward_oracle() {
     let (q, k, v) =
         (Var::leaf(randn(&[b, t, h, d], 1)), Var::leaf(randn(&[b, t, kv, d], 2)), Var::leaf(randn(&[b, t, kv, d], 3)));
     let dout = randn(&[b, t, h, d], 4);
-    Var::attention(&q, &k, &v, true).backward_with(dout.clone());
+    Var::attention(&q, &k, &v, true, None).backward_with(dout.clone());
     let fused: Vec<Tensor> = [&q, &k, &v].iter().map(|x| x.take_grad().expect("grad")).collect();
 
     let heads = |x: &Var, n: usize| {
@@ -325,12 +346,57 @@ fn attention_backward_oracle() {
     let qh = q.permute(&[0, 2, 1, 3]); // [B,H,T,D]
     let scores = qh.matmul(&heads(&k, kv).transpose(2, 3)).scale(1.0 / (d as f64).sqrt());
     let composite = scores.softmax(true).matmul(&heads(&v, kv)).permute(&[0, 2, 1, 3]); // [B,T,H,D]
-    let expected_out = Var::attention(&q, &k, &v, true).value();
+    let expected_out = Var::attention(&q, &k, &v, true, None).value();
     assert!(common::max_abs_diff(&composite.value(), &expected_out) < 1e-10, "attention forward vs composite");
     composite.backward_with(dout);
     for (name, (x, f)) in ["dq", "dk", "dv"].iter().zip([&q, &k, &v].iter().zip(&fused)) {
         let err = common::max_abs_diff(&x.grad().expect("grad"), f);
         assert!(err < 1e-10, "attention_backward {name} vs composite: {err:e}");
+    }
+}
+
+/// Left padding against the unpadded op: in f64, with 130 queries (three blocks of 64),
+/// row `b` of a batch padded with `kv_start[b]` = s gives the outputs and q/k/v gradients
+/// of attention over that row's real keys `s..` alone: causal, for its real queries `s..`
+/// (the pad queries before s see no key: their outputs and gradients are exactly 0);
+/// without the causal mask, for every query (all of them see the real keys). The pad
+/// keys' gradients are exactly 0 and lse stays finite. Row 0's first block is padding
+/// throughout, row 2 has none.
+fn attention_padding_oracle() {
+    let (b, t, h, kv, d) = (3, 130, 4, 2, 3);
+    let starts = [70u32, 5, 0];
+    let inputs = [randn(&[b, t, h, d], 1), randn(&[b, t, kv, d], 2), randn(&[b, t, kv, d], 3)];
+    let dout = randn(&[b, t, h, d], 4);
+    for causal in [true, false] {
+        let qkv: Vec<Var> = inputs.iter().map(|x| Var::leaf(x.clone())).collect();
+        let padded = Var::attention(&qkv[0], &qkv[1], &qkv[2], causal, Some(&starts));
+        padded.backward_with(dout.clone());
+        let (_, lse) = Tensor::attention(&inputs[0], &inputs[1], &inputs[2], causal, Some(&starts), 0.5);
+        assert!(lse.to_vec_f64().iter().all(|l| l.is_finite()), "causal={causal}: lse not finite");
+        for (row, &start) in starts.iter().enumerate() {
+            let s = start as usize;
+            // first query that sees a real key
+            let q0 = if causal { s } else { 0 };
+            let what = |x: &str| format!("attention kv_start causal={causal} row {row} (start {s}): {x}");
+            let in_row = |x: &Tensor, from: usize| x.narrow(0, row, 1).narrow(1, from, t - from);
+            let pads = |x: &Tensor, len: usize| x.narrow(0, row, 1).narrow(1, 0, len).to_vec_f64();
+            let alone: Vec<Var> = [(&inputs[0], q0), (&inputs[1], s), (&inputs[2], s)]
+                .iter()
+                .map(|(x, f)| Var::leaf(in_row(x, *f)))
+                .collect();
+            let out = Var::attention(&alone[0], &alone[1], &alone[2], causal, None);
+            out.backward_with(in_row(&dout, q0));
+            let err = common::max_abs_diff(&in_row(&padded.value(), q0), &out.value());
+            assert!(err < 1e-12, "{}", what(&format!("out differs from the unpadded row by {err:e}")));
+            assert!(pads(&padded.value(), q0).iter().all(|&x| x == 0.0), "{}", what("pad queries must output 0"));
+            for ((name, from), (x, alone)) in [("dq", q0), ("dk", s), ("dv", s)].iter().zip(qkv.iter().zip(&alone)) {
+                let grad = x.grad().expect("grad");
+                let err = common::max_abs_diff(&in_row(&grad, *from), &alone.grad().expect("grad"));
+                assert!(err < 1e-12, "{}", what(&format!("{name} differs from the unpadded row by {err:e}")));
+                let zero = pads(&grad, *from).iter().all(|&g| g == 0.0);
+                assert!(zero, "{}", what(&format!("{name} of pad positions must be 0")));
+            }
+        }
     }
 }
 

@@ -97,3 +97,22 @@ fn the_panic_points_at_the_caller() {
     let file = PANIC_FILE.with(|f| f.borrow().clone()).expect("the hook saw the panic");
     assert!(file.ends_with("shape_errors.rs"), "panic located in {file}");
 }
+
+#[test]
+#[should_panic(expected = "attention: kv_start has 1 entries for a batch of 2")]
+fn attention_rejects_a_short_kv_start() {
+    Tensor::attention(&t(&[2, 3, 2, 4]), &t(&[2, 3, 1, 4]), &t(&[2, 3, 1, 4]), true, Some(&[0]), 0.5);
+}
+
+#[test]
+#[should_panic(expected = "attention_backward: kv_start[1] = 4 exceeds the 3 keys")]
+fn attention_backward_rejects_kv_start_past_the_keys() {
+    let (q, kv) = (t(&[2, 3, 2, 4]), t(&[2, 3, 1, 4]));
+    Tensor::attention_backward(&q, &kv, &kv, &q, &t(&[2, 2, 3]), &q, true, Some(&[0, 4]), 0.5);
+}
+
+#[test]
+#[should_panic(expected = "rope: 3 row offsets for a batch of 2")]
+fn rope_rejects_row_offsets_of_another_batch() {
+    t(&[2, 3, 2, 4]).rope(0, Some(&[0, -1, -2]), 10000.0, false);
+}

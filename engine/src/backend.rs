@@ -369,13 +369,19 @@ pub(crate) fn rms_norm_backward(x: &Tensor, w: &Tensor, g: &Tensor, eps: f64) ->
     }
 }
 
-pub(crate) fn rope(x: &Tensor, pos_offset: usize, theta: f64, inverse: bool) -> Tensor {
-    on_gpu!([x], |k| k::fused::rope(x, pos_offset, theta, inverse));
+pub(crate) fn rope(x: &Tensor, pos_offset: usize, row_offsets: Option<&[i64]>, theta: f64, inverse: bool) -> Tensor {
+    on_gpu!([x], |k| k::fused::rope(x, pos_offset, row_offsets, theta, inverse));
     let (t, h, d) = (x.shape()[1], x.shape()[2], x.shape()[3]);
     with_contiguous!(
         x,
-        |s: f32| new_cpu(CpuStorage::F32(cpu::rope::rope(s, t, h, d, pos_offset, theta, inverse)), x.shape()),
-        |s: f64| new_cpu(CpuStorage::F64(cpu::rope::rope(s, t, h, d, pos_offset, theta, inverse)), x.shape())
+        |s: f32| new_cpu(
+            CpuStorage::F32(cpu::rope::rope(s, t, h, d, pos_offset, row_offsets, theta, inverse)),
+            x.shape()
+        ),
+        |s: f64| new_cpu(
+            CpuStorage::F64(cpu::rope::rope(s, t, h, d, pos_offset, row_offsets, theta, inverse)),
+            x.shape()
+        )
     )
 }
 
@@ -446,9 +452,10 @@ pub(crate) fn attention(
     v: &Tensor,
     dims: cpu::attention::AttnDims,
     causal: bool,
+    kv_start: Option<&[u32]>,
     scale: f64,
 ) -> (Tensor, Tensor) {
-    on_gpu!([q, k, v], |kernels| kernels::attention::attention(q, k, v, dims, causal, scale));
+    on_gpu!([q, k, v], |kernels| kernels::attention::attention(q, k, v, dims, causal, kv_start, scale));
     let (q, k, v) = (q.contiguous(), k.contiguous(), v.contiguous());
     let lse_shape = [dims.b, dims.h, dims.tq];
     macro_rules! run {
@@ -459,6 +466,7 @@ pub(crate) fn attention(
                 v.as_slice().expect("contiguous"),
                 dims,
                 causal,
+                kv_start,
                 scale,
             );
             (new_cpu(CpuStorage::$variant(o), q.shape()), new_cpu(CpuStorage::$variant(l), &lse_shape))
@@ -482,10 +490,11 @@ pub(crate) fn attention_backward(
     dout: &Tensor,
     dims: cpu::attention::AttnDims,
     causal: bool,
+    kv_start: Option<&[u32]>,
     scale: f64,
 ) -> (Tensor, Tensor, Tensor) {
     on_gpu!([q, k, v, out, lse, dout], |kernels| {
-        kernels::attention::attention_backward(q, k, v, out, lse, dout, dims, causal, scale)
+        kernels::attention::attention_backward(q, k, v, out, lse, dout, dims, causal, kv_start, scale)
     });
     let c = |t: &Tensor| t.contiguous();
     let (q, k, v, out, lse, dout) = (c(q), c(k), c(v), c(out), c(lse), c(dout));
@@ -501,6 +510,7 @@ pub(crate) fn attention_backward(
                 &s(&dout),
                 dims,
                 causal,
+                kv_start,
                 scale,
             );
             (

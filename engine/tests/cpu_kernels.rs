@@ -228,15 +228,27 @@ fn rms_norm_backward_rows() {
 
 #[test]
 fn rope_both_directions() {
-    // D = 2·pairs with 1, 3, 17 pairs, and a long T for the parallel path and table blocks
-    for (b, t, h, d, offset) in [(1, 1, 1, 2, 0), (2, 3, 3, 6, 5), (1, 17, 2, 34, 100), (2, 1000, 1, 18, 3)] {
+    // D = 2·pairs with 1, 3, 17 pairs, and a long T for the parallel path and table blocks;
+    // per-row offsets (left padding: negative positions) on a short and a long T
+    let (none, three, two): (&[i64], &[i64], &[i64]) = (&[], &[0, -3, -5], &[-40, 7]);
+    let cases = [
+        (1, 1, 1, 2, 0, none),
+        (2, 3, 3, 6, 5, none),
+        (1, 17, 2, 34, 100, none),
+        (2, 1000, 1, 18, 3, none),
+        (3, 5, 2, 6, 0, three),
+        (2, 1000, 1, 18, 2, two),
+    ];
+    for (b, t, h, d, offset, rows) in cases {
+        let row_offsets = (!rows.is_empty()).then_some(rows);
         let x = randn(&[b, t, h, d], 1.0, (t * d) as u64);
         let xs = f64s(&x);
         for inverse in [false, true] {
             let sign = if inverse { -1.0 } else { 1.0 };
             let mut want = xs.clone();
             for (row, (src, dst)) in xs.chunks(h * d).zip(want.chunks_mut(h * d)).enumerate() {
-                let p = (offset + row % t) as f64;
+                let shift = row_offsets.map_or(0, |o| o[row / t]);
+                let p = (offset + row % t) as f64 + shift as f64;
                 for (s, o) in src.chunks(d).zip(dst.chunks_mut(d)) {
                     for i in 0..d / 2 {
                         let angle = p * 10000f64.powf(-2.0 * i as f64 / d as f64);
@@ -246,9 +258,10 @@ fn rope_both_directions() {
                     }
                 }
             }
-            let got = x.rope(offset, 10000.0, inverse).to_vec::<f32>();
+            let got = x.rope(offset, row_offsets, 10000.0, inverse).to_vec::<f32>();
             // the rotated pair has the norm of the input pair (~1): floor at 1
-            assert_close(&format!("rope [{b}, {t}, {h}, {d}] inverse={inverse}"), &got, &want, 1.0);
+            let what = format!("rope [{b}, {t}, {h}, {d}] rows {row_offsets:?} inverse={inverse}");
+            assert_close(&what, &got, &want, 1.0);
         }
     }
 }

@@ -32,8 +32,8 @@ impl Llama {
                 let host = |v: llamaforge_autograd::Var| -> Vec<f32> {
                     v.value().to_device(Device::Cpu).expect("read back").contiguous().to_vec::<f32>()
                 };
-                let q = host(linear(&normed, &a.q_proj).reshape(&[1, t, h, d]).rope(0, a.rope_theta)); // [T, H, D]
-                let k = host(linear(&normed, &a.k_proj).reshape(&[1, t, kv, d]).rope(0, a.rope_theta)); // [T, KV, D]
+                let q = host(linear(&normed, &a.q_proj).reshape(&[1, t, h, d]).rope(0, None, a.rope_theta)); // [T, H, D]
+                let k = host(linear(&normed, &a.k_proj).reshape(&[1, t, kv, d]).rope(0, None, a.rope_theta)); // [T, KV, D]
                 let mut mass = vec![0.0f32; t];
                 let mut scores = vec![0.0f32; t];
                 for head in 0..h {

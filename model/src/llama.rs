@@ -104,6 +104,33 @@ impl Llama {
         self.norm.forward(&x)
     }
 
+    /// [`Llama::hidden_states`] of left-padded rows: `ids` u32 `[B, T]` where row `b`'s
+    /// first `left_pad[b]` tokens are padding (any id) → `[B, T, C]`. Pads are masked out
+    /// of attention and each row's positions start at 0 on its first real token, so every
+    /// real token gets the hidden state (and gradient) of its row run alone, unpadded;
+    /// the pads' own outputs are finite but meaningless. Panics unless `left_pad` has B
+    /// entries, each ≤ T.
+    #[track_caller]
+    pub fn hidden_states_padded(&self, ids: &Tensor, left_pad: &[usize]) -> Var {
+        let shape = ids.shape();
+        assert!(shape.len() == 2, "hidden_states_padded: ids must be [B, T], got {shape:?}");
+        assert_eq!(
+            left_pad.len(),
+            shape[0],
+            "hidden_states_padded: left_pad has {} entries for {} rows",
+            left_pad.len(),
+            shape[0]
+        );
+        if let Some((row, &pad)) = left_pad.iter().enumerate().find(|(_, &p)| p > shape[1]) {
+            panic!("hidden_states_padded: left_pad[{row}] = {pad} exceeds the {} positions", shape[1]);
+        }
+        let mut x = self.embed_tokens.index_select(ids); // [B, T, C]
+        for block in &self.layers {
+            x = block.forward_cached(&x, 0, Some(left_pad), None);
+        }
+        self.norm.forward(&x)
+    }
+
     /// [`Llama::hidden_states`] of `ids` `[B, T]` continuing the positions in `cache`
     /// (which it extends): the KV-cached decoding path on whatever device the model is on.
     /// For inference (under `no_grad`): cached positions get no gradient.
@@ -111,7 +138,7 @@ impl Llama {
         let pos = cache.len();
         let mut x = self.embed_tokens.index_select(ids); // [B, T, C]
         for (l, block) in self.layers.iter().enumerate() {
-            x = block.forward_cached(&x, pos, Some((&mut *cache, l)));
+            x = block.forward_cached(&x, pos, None, Some((&mut *cache, l)));
         }
         cache.advance(ids.shape()[1]);
         self.norm.forward(&x)
@@ -138,6 +165,14 @@ impl Llama {
         let targets = ids.narrow(1, 1, t - 1).contiguous().reshape(&[b * (t - 1)]);
         let max_logits = lm_head_chunk_for(self.device());
         lm_head_token_log_probs(&hidden, self.output_weight(), &targets, max_logits).reshape(&[b, t - 1])
+    }
+
+    /// Logits of left-padded rows (see [`Llama::hidden_states_padded`]): `ids` u32
+    /// `[B, T]`, `left_pad` B entries → `[B, T, V]`.
+    #[track_caller]
+    pub fn forward_padded(&self, ids: &Tensor, left_pad: &[usize]) -> Var {
+        let hidden = self.hidden_states_padded(ids, left_pad); // [B, T, C]
+        linear(&hidden, self.output_weight()) // [B, T, V]
     }
 
     /// The LM head matrix `[V, C]` (the embedding when tied).

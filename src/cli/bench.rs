@@ -216,7 +216,7 @@ fn fused_ops(reps: usize) -> Vec<Row> {
         name: "rope",
         shape: "[8, 512, 6, 48]".into(),
         bytes: 2 * q.numel() * F32,
-        time: median_time(reps, || q.rope(0, 10000.0, false)),
+        time: median_time(reps, || q.rope(0, None, 10000.0, false)),
     });
 
     for (n, v) in [(8 * 512, 512), (4 * 256, 32000)] {

@@ -79,7 +79,7 @@ pub fn run_ops_gpu(args: &OpsArgs, device: Device) -> anyhow::Result<()> {
     rows.push(("rms_norm".into(), format!("[{r}, {c}]"), (2 * r * c + c) * F32, time));
 
     let q = on(Tensor::randn(&[8 / shrink.min(8), 512, 6, 48], 1.0, DType::F32, 8), device)?;
-    let time = batch_time(device, reps, || q.rope(0, 10000.0, false))?;
+    let time = batch_time(device, reps, || q.rope(0, None, 10000.0, false))?;
     rows.push(("rope".into(), format!("{:?}", q.shape()), 2 * q.numel() * F32, time));
 
     for (n, v) in [(8 * 512 / shrink, 512), (4 * 256 / shrink, 32000)] {

@@ -11,8 +11,8 @@ pub fn attention(x: &Var, wq: &Var, wk: &Var, wv: &Var, wo: &Var, h: usize, kv: 
     let (b, t, c) = (s[0], s[1], s[2]);
     let d = c / h;
     let linear = |w: &Var| x.matmul(&w.transpose(0, 1));
-    let q = linear(wq).reshape(&[b, t, h, d]).rope(0, theta).permute(&[0, 2, 1, 3]); // [B,H,T,D]
-    let k = linear(wk).reshape(&[b, t, kv, d]).rope(0, theta).permute(&[0, 2, 1, 3]); // [B,KV,T,D]
+    let q = linear(wq).reshape(&[b, t, h, d]).rope(0, None, theta).permute(&[0, 2, 1, 3]); // [B,H,T,D]
+    let k = linear(wk).reshape(&[b, t, kv, d]).rope(0, None, theta).permute(&[0, 2, 1, 3]); // [B,KV,T,D]
     let v = linear(wv).reshape(&[b, t, kv, d]).permute(&[0, 2, 1, 3]);
     // grouped-query: each kv head serves H/KV consecutive query heads
     let group = |z: &Var| z.unsqueeze(2).broadcast_to(&[b, kv, h / kv, t, d]).reshape(&[b, h, t, d]);

@@ -55,12 +55,13 @@ impl Var {
         })
     }
 
-    /// Rotary embedding of `[B, T, H, D]`; backward is the inverse rotation.
+    /// Rotary embedding of `[B, T, H, D]` at positions `pos_offset + row_offsets[b] + t`
+    /// (see [`Tensor::rope`]); backward is the inverse rotation.
     #[track_caller]
-    pub fn rope(&self, pos_offset: usize, theta: f64) -> Var {
-        Var::from_op(Op::Rope, self.value().rope(pos_offset, theta, false), &[self], move |g| {
-            vec![Some(g.rope(pos_offset, theta, true))]
-        })
+    pub fn rope(&self, pos_offset: usize, row_offsets: Option<&[i64]>, theta: f64) -> Var {
+        let y = self.value().rope(pos_offset, row_offsets, theta, false);
+        let row_offsets = row_offsets.map(<[i64]>::to_vec);
+        Var::from_op(Op::Rope, y, &[self], move |g| vec![Some(g.rope(pos_offset, row_offsets.as_deref(), theta, true))])
     }
 
     /// `silu(self) · up`. Backward: the fused `swiglu_backward` kernel,

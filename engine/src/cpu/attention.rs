@@ -7,6 +7,10 @@
 //! Shapes: q `[B, Tq, H, D]`, k and v `[B, Tk, KV, D]` (query head `h` reads kv head
 //! `h / (H / KV)`), out `[B, Tq, H, D]`, lse `[B, H, Tq]`. With `causal`, query `i` sees
 //! keys `j <= i + (Tk - Tq)` (so a KV cache of `Tk - Tq` earlier positions works too).
+//! With a left-padding mask `kv_start` `[B]`, batch row `b` sees only keys
+//! `j >= kv_start[b]`: every GEMM of that row starts at key `kv_start[b]` instead of 0, so
+//! masked keys cost nothing and the unpadded path (start 0) is the same code. A query that
+//! sees no key (a pad query) outputs 0 with `lse` = `T::max_value()` and gets no gradient.
 
 use rayon::prelude::*;
 
@@ -74,8 +78,14 @@ fn visible(i: usize, dims: &AttnDims, causal: bool) -> usize {
     }
 }
 
+/// First key batch row `bi` may see (its left padding).
+#[inline]
+fn key_start(kv_start: Option<&[u32]>, bi: usize) -> usize {
+    kv_start.map_or(0, |s| s[bi] as usize)
+}
+
 /// `scale · Q Kᵀ` `[rows, nk]` for `rows` queries of one head starting at `q_off` against
-/// the first `nk` keys of the kv head starting at `kv_off`, read through strides.
+/// the `nk` keys of the kv head starting at `kv_off`, read through strides.
 #[allow(clippy::too_many_arguments)]
 fn block_scores<T: GemmElem>(
     q: &[T],
@@ -102,7 +112,15 @@ fn block_scores<T: GemmElem>(
 }
 
 /// Forward: returns `(out [B, Tq, H, D], lse [B, H, Tq])`.
-pub fn attention<T: GemmElem>(q: &[T], k: &[T], v: &[T], dims: AttnDims, causal: bool, scale: f64) -> (Vec<T>, Vec<T>) {
+pub fn attention<T: GemmElem>(
+    q: &[T],
+    k: &[T],
+    v: &[T],
+    dims: AttnDims,
+    causal: bool,
+    kv_start: Option<&[u32]>,
+    scale: f64,
+) -> (Vec<T>, Vec<T>) {
     let AttnDims { b, tq, tk, h, kv, d } = dims;
     let group = h / kv;
     let scale = T::from_f64_lossy(scale);
@@ -116,14 +134,25 @@ pub fn attention<T: GemmElem>(q: &[T], k: &[T], v: &[T], dims: AttnDims, causal:
             let g = hi / group;
             let (r0, r1) = (blk * BLOCK, ((blk + 1) * BLOCK).min(tq));
             let rows = r1 - r0;
-            let nk = visible(r1 - 1, &dims, causal);
+            // the block's keys: [lo, lo + nk)
+            let lo = key_start(kv_start, bi);
+            let nk = visible(r1 - 1, &dims, causal).saturating_sub(lo);
+            // pad queries keep these: zero output, an lse whose exp(s − lse) is 0
+            let mut o = vec![T::zero(); rows * d];
+            let mut lse = vec![T::max_value(); rows];
+            if nk == 0 {
+                return (o, lse);
+            }
             let q_off = ((bi * tq + r0) * h + hi) * d;
-            let kv_off = (bi * tk * kv + g) * d;
+            let kv_off = ((bi * tk + lo) * kv + g) * d;
             let rs_kv = (kv * d) as isize;
             let mut s = block_scores(q, k, q_off, kv_off, rows, nk, &dims, scale); // [rows, nk]
-            let mut lse = vec![T::zero(); rows];
             for (r, row) in s.chunks_mut(nk).enumerate() {
-                let n = visible(r0 + r, &dims, causal);
+                let n = visible(r0 + r, &dims, causal).saturating_sub(lo);
+                if n == 0 {
+                    row.iter_mut().for_each(|x| *x = T::zero());
+                    continue;
+                }
                 let max = row[..n].iter().fold(T::neg_infinity(), |m, &x| m.max(x));
                 let sum = exp_shifted_in_place(&mut row[..n], max);
                 let inv = T::one() / sum;
@@ -132,7 +161,6 @@ pub fn attention<T: GemmElem>(q: &[T], k: &[T], v: &[T], dims: AttnDims, causal:
                 lse[r] = max + sum.ln();
             }
             // O = P V : [rows, d]
-            let mut o = vec![T::zero(); rows * d];
             T::gemm_acc(
                 GemmDims { m: rows, k: nk, n: d },
                 T::one(),
@@ -176,6 +204,7 @@ pub fn attention_backward<T: GemmElem>(
     dout: &[T],
     dims: AttnDims,
     causal: bool,
+    kv_start: Option<&[u32]>,
     scale: f64,
 ) -> (Vec<T>, Vec<T>, Vec<T>) {
     let AttnDims { b, tq, tk, h, kv, d } = dims;
@@ -186,21 +215,28 @@ pub fn attention_backward<T: GemmElem>(
         .into_par_iter()
         .map(|task| {
             let (bi, g) = (task / kv, task % kv);
-            let kv_off = (bi * tk * kv + g) * d;
+            // keys before `lo` are padding: they and the queries that see only them keep
+            // their zero gradients
+            let lo = key_start(kv_start, bi);
+            let kv_off = ((bi * tk + lo) * kv + g) * d;
             let mut dq = vec![T::zero(); group * tq * d]; // [group, Tq, D]
             let mut dk = vec![T::zero(); tk * d]; // [Tk, D]
             let mut dv = vec![T::zero(); tk * d];
+            let (dk_lo, dv_lo) = (&mut dk[lo * d..], &mut dv[lo * d..]);
             for gh in 0..group {
                 let hi = g * group + gh;
                 for r0 in (0..tq).step_by(BLOCK) {
                     let r1 = (r0 + BLOCK).min(tq);
                     let rows = r1 - r0;
-                    let nk = visible(r1 - 1, &dims, causal);
+                    let nk = visible(r1 - 1, &dims, causal).saturating_sub(lo);
+                    if nk == 0 {
+                        continue;
+                    }
                     let q_off = ((bi * tq + r0) * h + hi) * d;
                     // P = exp(scale · Q Kᵀ − lse), masked
                     let mut p = block_scores(q, k, q_off, kv_off, rows, nk, &dims, scale_t);
                     for (r, row) in p.chunks_mut(nk).enumerate() {
-                        let n = visible(r0 + r, &dims, causal);
+                        let n = visible(r0 + r, &dims, causal).saturating_sub(lo);
                         let l = lse[(bi * h + hi) * tq + r0 + r];
                         exp_shifted_in_place(&mut row[..n], l);
                         row[n..].iter_mut().for_each(|x| *x = T::zero());
@@ -212,7 +248,7 @@ pub fn attention_backward<T: GemmElem>(
                         (&p, 1, nk as isize),
                         (&dout[q_off..], rs_q, 1),
                         T::one(),
-                        &mut dv,
+                        dv_lo,
                         d as isize,
                     );
                     // dP = dO Vᵀ
@@ -251,7 +287,7 @@ pub fn attention_backward<T: GemmElem>(
                         (&ds, 1, nk as isize),
                         (&q[q_off..], rs_q, 1),
                         T::one(),
-                        &mut dk,
+                        dk_lo,
                         d as isize,
                     );
                 }

@@ -13,14 +13,19 @@ use crate::Float;
 const TABLE_BLOCK: usize = 32;
 
 /// `x` is `[B, T, H, D]` contiguous. Pair `(x[2i], x[2i+1])` of the head vector at
-/// position `p = pos_offset + t` is rotated by `p · theta^(-2i/D)`; `inverse` rotates the
-/// other way (the backward of the forward rotation).
+/// position `p = pos_offset + row_offsets[b] + t` (no row term when `row_offsets` is
+/// `None`) is rotated by `p · theta^(-2i/D)`; `inverse` rotates the other way (the
+/// backward of the forward rotation). Row offsets may be negative (left padding puts the
+/// pads before position 0); one table spans every row's positions, and row `b` reads it
+/// from `row_offsets[b] − min(row_offsets)` on.
+#[allow(clippy::too_many_arguments)]
 pub fn rope<T: Float>(
     x: &[T],
     t_len: usize,
     h: usize,
     d: usize,
     pos_offset: usize,
+    row_offsets: Option<&[i64]>,
     theta: f64,
     inverse: bool,
 ) -> Vec<T> {
@@ -30,13 +35,19 @@ pub fn rope<T: Float>(
         out.copy_from_slice(x);
         return out;
     }
-    let (cos, sin) = table::<T>(t_len, half, d, pos_offset, theta, inverse);
+    let min_offset = row_offsets.and_then(|o| o.iter().copied().min()).unwrap_or(0);
+    // each row's first table entry
+    let shifts: Vec<usize> = row_offsets.map_or(Vec::new(), |o| o.iter().map(|&r| (r - min_offset) as usize).collect());
+    let span = t_len + shifts.iter().copied().max().unwrap_or(0);
+    let (cos, sin) = table::<T>(span, half, d, pos_offset as i64 + min_offset, theta, inverse);
+    // table row of the r-th (b, t) head group
+    let at = |r: usize| r % t_len + shifts.get(r / t_len).copied().unwrap_or(0);
     let per_t = h * d;
     let parallel = x.len() >= PAR_MIN_ELEMS;
     if let (Some(x), Some(dst), Some(cos), Some(sin)) = (as_f32(x), as_f32_mut(&mut out), as_f32(&cos), as_f32(&sin)) {
         // one row = the H head vectors of one (b, t)
         let row = |(r, (src, dst)): (usize, (&[f32], &mut [f32]))| {
-            let t = r % t_len;
+            let t = at(r);
             rope_row_f32(src, dst, d, &cos[t * half..(t + 1) * half], &sin[t * half..(t + 1) * half]);
         };
         if parallel {
@@ -47,7 +58,7 @@ pub fn rope<T: Float>(
         return out;
     }
     let row = |(r, (src, dst)): (usize, (&[T], &mut [T]))| {
-        let t = r % t_len;
+        let t = at(r);
         rotate_pairs(src, dst, d, &cos[t * half..(t + 1) * half], &sin[t * half..(t + 1) * half]);
     };
     if parallel {
@@ -58,15 +69,9 @@ pub fn rope<T: Float>(
     out
 }
 
-/// cos and (signed) sin tables `[T, D/2]`, computed in f64 so f32 and f64 agree to rounding.
-fn table<T: Float>(
-    t_len: usize,
-    half: usize,
-    d: usize,
-    pos_offset: usize,
-    theta: f64,
-    inverse: bool,
-) -> (Vec<T>, Vec<T>) {
+/// cos and (signed) sin tables `[T, D/2]` for positions `start..start+T`, computed in f64
+/// so f32 and f64 agree to rounding.
+fn table<T: Float>(t_len: usize, half: usize, d: usize, start: i64, theta: f64, inverse: bool) -> (Vec<T>, Vec<T>) {
     let sign = if inverse { -1.0 } else { 1.0 };
     let inv_freq: Vec<f64> = (0..half).map(|i| theta.powf(-2.0 * i as f64 / d as f64)).collect();
     let step: Vec<(f64, f64)> = inv_freq.iter().map(|w| w.sin_cos()).collect();
@@ -74,7 +79,7 @@ fn table<T: Float>(
     let mut sin = vec![T::zero(); t_len * half];
     let block = TABLE_BLOCK * half;
     cos.par_chunks_mut(block).zip(sin.par_chunks_mut(block)).enumerate().for_each(|(b, (cos, sin))| {
-        let p0 = (pos_offset + b * TABLE_BLOCK) as f64;
+        let p0 = (start + (b * TABLE_BLOCK) as i64) as f64;
         let mut rot: Vec<(f64, f64)> = inv_freq.iter().map(|w| (p0 * w).sin_cos()).collect();
         for (cos, sin) in cos.chunks_mut(half).zip(sin.chunks_mut(half)) {
             for (((c, s), r), &(ws, wc)) in cos.iter_mut().zip(sin.iter_mut()).zip(rot.iter_mut()).zip(&step) {

@@ -105,15 +105,28 @@ impl Tensor {
     }
 
     /// Rotary embedding of `[B, T, H, D]` (interleaved pairs) at positions
-    /// `pos_offset..pos_offset+T`; `inverse` undoes it (and is its backward).
+    /// `pos_offset..pos_offset+T`, shifted per batch row by `row_offsets[b]` when given (B
+    /// entries, negative allowed): left padding passes `−pad[b]` so each row's first real
+    /// token sits at `pos_offset`, as HF derives position ids from the attention mask (the
+    /// pads get negative positions, rotated like any other: finite, and masked anyway).
+    /// `inverse` undoes it (and is its backward).
     #[track_caller]
-    pub fn rope(&self, pos_offset: usize, theta: f64, inverse: bool) -> Tensor {
+    pub fn rope(&self, pos_offset: usize, row_offsets: Option<&[i64]>, theta: f64, inverse: bool) -> Tensor {
         assert!(
             self.rank() == 4 && self.shape()[3].is_multiple_of(2),
             "rope: input must be [B, T, H, D] with even D, got {:?}",
             self.shape()
         );
-        backend::rope(self, pos_offset, theta, inverse)
+        if let Some(offsets) = row_offsets {
+            assert_eq!(
+                offsets.len(),
+                self.shape()[0],
+                "rope: {} row offsets for a batch of {}",
+                offsets.len(),
+                self.shape()[0]
+            );
+        }
+        backend::rope(self, pos_offset, row_offsets, theta, inverse)
     }
 
     /// `silu(self) * gate_up`, same shapes (the SwiGLU gate of the LLaMA MLP).

@@ -1,8 +1,10 @@
 //! Fused grouped-query attention and its gradients (shaders/attention*.wgsl).
 
-use super::{buf, copy, on, output, require_f32, target, Params};
+use std::sync::Arc;
+
+use super::{buf, copy, on, output, require_f32, target, upload, Params};
 use crate::cpu::attention::AttnDims;
-use crate::gpu::gpu_entry;
+use crate::gpu::{gpu_entry, GpuContext};
 use crate::{Op, Tensor};
 
 /// Head dims a thread's accumulator holds (`MAX_D` in the shaders).
@@ -18,8 +20,30 @@ fn dense(t: &Tensor) -> Tensor {
     }
 }
 
-fn params(dims: AttnDims, causal: bool, scale: f64) -> Params {
-    Params::new().u(dims.b).u(dims.tq).u(dims.tk).u(dims.h).u(dims.kv).u(dims.d).u(causal as usize).f(scale)
+fn params(dims: AttnDims, causal: bool, padded: bool, scale: f64) -> Params {
+    Params::new()
+        .u(dims.b)
+        .u(dims.tq)
+        .u(dims.tk)
+        .u(dims.h)
+        .u(dims.kv)
+        .u(dims.d)
+        .u(causal as usize)
+        .f(scale)
+        .u(padded as usize)
+}
+
+/// The buffer bound as `kv_start` `[B]` (u32): the uploaded mask, or — unpadded, where the
+/// shaders never read it — `fallback`, an operand already bound read-only, so the
+/// unpadded path uploads nothing.
+fn kv_start_buffer(ctx: &Arc<GpuContext>, kv_start: Option<&[u32]>, fallback: &Tensor) -> Tensor {
+    match kv_start {
+        Some(starts) => {
+            let host = Tensor::from_vec(starts.to_vec(), &[starts.len()]);
+            upload(ctx, &host).unwrap_or_else(|e| panic!("attention: cannot upload kv_start: {e}"))
+        }
+        None => fallback.clone(),
+    }
 }
 
 /// Workgroups for one thread per row, folded into 2-D past 65535 groups.
@@ -45,7 +69,8 @@ fn prepare(op: &str, ts: &[&Tensor], dims: AttnDims) -> Vec<Tensor> {
         .collect()
 }
 
-/// q `[B,Tq,H,D]`, k, v `[B,Tk,KV,D]` → `(out [B,Tq,H,D], lse [B,H,Tq])`.
+/// q `[B,Tq,H,D]`, k, v `[B,Tk,KV,D]`, optional `kv_start` `[B]` → `(out [B,Tq,H,D],
+/// lse [B,H,Tq])`.
 #[track_caller]
 pub(crate) fn attention(
     q: &Tensor,
@@ -53,15 +78,19 @@ pub(crate) fn attention(
     v: &Tensor,
     dims: AttnDims,
     causal: bool,
+    kv_start: Option<&[u32]>,
     scale: f64,
 ) -> (Tensor, Tensor) {
     let ctx = target(&[q, k, v]).expect("gpu operand");
     let t = prepare("attention", &[q, k, v], dims);
+    let starts = kv_start_buffer(&ctx, kv_start, &t[0]);
     let out = output(&ctx, t[0].dtype(), t[0].shape());
     let lse = output(&ctx, t[0].dtype(), &[dims.b, dims.h, dims.tq]);
     let (shader, entry) = gpu_entry(Op::Attention);
-    let bindings = [(1, buf(&t[0])), (2, buf(&t[1])), (3, buf(&t[2])), (4, buf(&out)), (5, buf(&lse))];
-    ctx.launch(shader, entry, &params(dims, causal, scale).0, &bindings, grid(dims.b * dims.h * dims.tq));
+    let bindings =
+        [(1, buf(&t[0])), (2, buf(&t[1])), (3, buf(&t[2])), (4, buf(&out)), (5, buf(&lse)), (6, buf(&starts))];
+    let p = params(dims, causal, kv_start.is_some(), scale);
+    ctx.launch(shader, entry, &p.0, &bindings, grid(dims.b * dims.h * dims.tq));
     (out, lse)
 }
 
@@ -77,19 +106,22 @@ pub(crate) fn attention_backward(
     dout: &Tensor,
     dims: AttnDims,
     causal: bool,
+    kv_start: Option<&[u32]>,
     scale: f64,
 ) -> (Tensor, Tensor, Tensor) {
     let ctx = target(&[q, k, v, out, lse, dout]).expect("gpu operand");
     let t = prepare("attention_backward", &[q, k, v, out, lse, dout], dims);
     let (q, k, v, out, lse, dout) = (&t[0], &t[1], &t[2], &t[3], &t[4], &t[5]);
+    let starts = kv_start_buffer(&ctx, kv_start, q);
     let delta = output(&ctx, q.dtype(), &[dims.b, dims.h, dims.tq]);
     let (dq, dk, dv) =
         (output(&ctx, q.dtype(), q.shape()), output(&ctx, k.dtype(), k.shape()), output(&ctx, v.dtype(), v.shape()));
     let (shader, entry) = gpu_entry(Op::AttentionBackward);
-    let p = params(dims, causal, scale);
+    let p = params(dims, causal, kv_start.is_some(), scale);
     let rows = grid(dims.b * dims.h * dims.tq);
     ctx.launch(shader, "op_attention_backward_delta", &p.0, &[(4, buf(out)), (6, buf(dout)), (7, buf(&delta))], rows);
-    let common = [(1, buf(q)), (2, buf(k)), (3, buf(v)), (5, buf(lse)), (6, buf(dout)), (7, buf(&delta))];
+    let common =
+        [(1, buf(q)), (2, buf(k)), (3, buf(v)), (5, buf(lse)), (6, buf(dout)), (7, buf(&delta)), (11, buf(&starts))];
     let mut b = common.to_vec();
     b.push((8, buf(&dq)));
     ctx.launch(shader, entry, &p.0, &b, rows);

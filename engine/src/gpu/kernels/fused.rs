@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{buf, copy, grid_1d, grid_rows, on, output, require_f32, target, GpuContext, Params};
+use super::{buf, copy, grid_1d, grid_rows, on, output, require_f32, target, upload, GpuContext, Params};
 use crate::gpu::{gpu_entry, GpuStorage};
 use crate::{AdamWParams, CpuStorage, Layout, Op, Storage, Tensor};
 
@@ -139,30 +139,48 @@ fn upload_f32(ctx: &Arc<GpuContext>, v: Vec<f32>) -> Tensor {
     Tensor::from_storage(Storage::Gpu(s), Layout::contiguous(&[n]))
 }
 
-/// Rotary embedding of `[B, T, H, D]` at positions `pos_offset..pos_offset+T`.
+/// Rotary embedding of `[B, T, H, D]` at positions `pos_offset..pos_offset+T`, shifted per
+/// batch row by `row_offsets` (see `Tensor::rope`): one table spans every row's positions
+/// and each row reads it from its own start (`row_shift` `[B]`).
 #[track_caller]
-pub(crate) fn rope(x: &Tensor, pos_offset: usize, theta: f64, inverse: bool) -> Tensor {
+pub(crate) fn rope(x: &Tensor, pos_offset: usize, row_offsets: Option<&[i64]>, theta: f64, inverse: bool) -> Tensor {
     let ctx = target(&[x]).expect("gpu operand");
     require_f32("rope", x);
     let x = dense(x);
     let (t_len, h, d) = (x.shape()[1], x.shape()[2], x.shape()[3]);
     let half = d / 2;
+    let min_offset = row_offsets.and_then(|o| o.iter().copied().min()).unwrap_or(0);
+    let shifts: Option<Vec<u32>> = row_offsets.map(|o| {
+        o.iter()
+            .map(|&r| u32::try_from(r - min_offset).expect("rope: row offsets span more than 2^32 positions"))
+            .collect()
+    });
+    let span = t_len + shifts.iter().flatten().copied().max().unwrap_or(0) as usize;
     // the angle table in f64, like the CPU kernel, so both round the same values to f32
     let sign = if inverse { -1.0 } else { 1.0 };
-    let (mut cos, mut sin) = (Vec::with_capacity(t_len * half), Vec::with_capacity(t_len * half));
-    for t in 0..t_len {
+    let (mut cos, mut sin) = (Vec::with_capacity(span * half), Vec::with_capacity(span * half));
+    let start = pos_offset as i64 + min_offset;
+    for t in 0..span as i64 {
         for i in 0..half {
-            let angle = (pos_offset + t) as f64 * theta.powf(-2.0 * i as f64 / d as f64);
+            let angle = (start + t) as f64 * theta.powf(-2.0 * i as f64 / d as f64);
             cos.push(angle.cos() as f32);
             sin.push((sign * angle.sin()) as f32);
         }
     }
     let (cos, sin) = (upload_f32(&ctx, cos), upload_f32(&ctx, sin));
+    // unshifted, the shader never reads `row_shift`: bind the input there, upload nothing
+    let row_shift = match shifts {
+        Some(s) => {
+            let n = s.len();
+            upload(&ctx, &Tensor::from_vec(s, &[n])).unwrap_or_else(|e| panic!("rope: cannot upload shifts: {e}"))
+        }
+        None => x.clone(),
+    };
     let out = output(&ctx, x.dtype(), x.shape());
     let pairs = x.numel() / 2;
     let (shader, entry) = gpu_entry(Op::Rope);
-    let p = Params::new().u(pairs).u(t_len).u(h).u(half.max(1));
-    let bindings = [(1, buf(&x)), (2, buf(&cos)), (3, buf(&sin)), (4, buf(&out))];
+    let p = Params::new().u(pairs).u(t_len).u(h).u(half.max(1)).u(row_offsets.is_some() as usize);
+    let bindings = [(1, buf(&x)), (2, buf(&cos)), (3, buf(&sin)), (4, buf(&out)), (5, buf(&row_shift))];
     ctx.launch(shader, entry, &p.0, &bindings, grid_1d(pairs));
     out
 }
