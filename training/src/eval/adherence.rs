@@ -14,6 +14,10 @@ use crate::stages::gatt::EvalDialogue;
 pub struct AdherenceReport {
     /// Share of dialogues whose answer at turn i+1 adheres.
     pub by_turn: Vec<f64>,
+    /// Per instruction (by name), the share of its answers over all turns that adhere —
+    /// shows whether the model reads the system message or found one style that happens
+    /// to satisfy several instructions.
+    pub by_instruction: Vec<(String, f64)>,
     /// Per dialogue, the answers of each turn (a dialogue stops early when it fills the
     /// context; later turns then count as not adhering).
     pub answers: Vec<Vec<String>>,
@@ -71,5 +75,19 @@ pub fn adherence_by_turn(
         }
     }
     let n = dialogues.len().max(1) as f64;
-    Ok(AdherenceReport { by_turn: adhered.iter().map(|&a| a as f64 / n).collect(), answers })
+    let mut names: Vec<&str> = dialogues.iter().map(|d| d.instruction.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    let by_instruction = names
+        .into_iter()
+        .map(|name| {
+            let (mut yes, mut all) = (0usize, 0usize);
+            for (d, answers) in dialogues.iter().zip(&answers).filter(|(d, _)| d.instruction.name == name) {
+                all += d.users.len();
+                yes += answers.iter().filter(|a| d.instruction.adheres(a)).count();
+            }
+            (name.to_string(), yes as f64 / all.max(1) as f64)
+        })
+        .collect();
+    Ok(AdherenceReport { by_turn: adhered.iter().map(|&a| a as f64 / n).collect(), by_instruction, answers })
 }

@@ -110,6 +110,8 @@ pub fn run_gatt(job: &GattJob, run_options: &RunOptions, log: &dyn Fn(&str)) -> 
         None => {
             let after = adherence_by_turn(&inference_of(&outcome.model)?, &tok, &eval, job.options.answer_tokens)?;
             log(&format!("gatt: adherence by turn after:  {}", fmt_turns(&after.by_turn)));
+            let per: Vec<String> = after.by_instruction.iter().map(|(n, a)| format!("{n} {a:.2}")).collect();
+            log(&format!("gatt: adherence by instruction after: {}", per.join(", ")));
             let map_after = outcome.model.attention_to_span(&figure_ids, system_span);
             let svg = attention_heatmap_svg(
                 &format!("Attention to the system message \"{}\" across an 8-turn dialogue", plan.instruction.short),
