@@ -71,7 +71,12 @@ fn sft_then_gatt_raise_the_gold_scores() {
     assert!(sft.summary.stopped_early.is_none());
     let after = gold_eval(&inference_of(&sft.model).unwrap(), &tok, &prompts, 120).unwrap();
     eprintln!("SFT gold before: {}\nSFT gold after:  {}", before.line(), after.line());
-    assert!(after.helpfulness >= before.helpfulness + 0.0, "helpfulness {} → {}", before.helpfulness, after.helpfulness);
+    assert!(
+        after.helpfulness >= before.helpfulness + 0.0,
+        "helpfulness {} → {}",
+        before.helpfulness,
+        after.helpfulness
+    );
     assert!(after.safety >= 0.8, "safety on unsafe prompts {} → {}", before.safety, after.safety);
     assert!(after.false_refusal_rate <= 0.1, "false refusals {}", after.false_refusal_rate);
 
@@ -84,13 +89,23 @@ fn sft_then_gatt_raise_the_gold_scores() {
     let stories = llamaforge_training::data::load_documents(Path::new("data/tinystories_sample.txt"), "text").unwrap();
     let dialogues = sample_gatt_dialogues(&sft_infer, &tok, &SentenceBank::new(&stories), &options).unwrap();
     let (examples, _) = gatt_examples(&dialogues, &tok, 513).unwrap();
-    let gatt_config = FinetuneConfig { out: dir.join("gatt"), seq_len: 512, batch_size: 8, steps: 80, peak_lr: 2e-3, ..config };
+    let gatt_config =
+        FinetuneConfig { out: dir.join("gatt"), seq_len: 512, batch_size: 8, steps: 80, peak_lr: 2e-3, ..config };
     let sft_model = sft.model;
     let gatt = finetune("gatt", &gatt_config, || Ok(sft_model), &tok_bin, &examples, &[], &quiet(), &|_| {}).unwrap();
-    let adherence_after = adherence_by_turn(&inference_of(&gatt.model).unwrap(), &tok, &eval, options.answer_tokens).unwrap();
-    eprintln!("GAtt adherence by turn before: {:?}\nGAtt adherence by turn after:  {:?}", adherence_before.by_turn, adherence_after.by_turn);
+    let adherence_after =
+        adherence_by_turn(&inference_of(&gatt.model).unwrap(), &tok, &eval, options.answer_tokens).unwrap();
+    eprintln!(
+        "GAtt adherence by turn before: {:?}\nGAtt adherence by turn after:  {:?}",
+        adherence_before.by_turn, adherence_after.by_turn
+    );
     let turn5 = |r: &llamaforge_training::eval::AdherenceReport| r.by_turn[4];
-    assert!(turn5(&adherence_after) >= turn5(&adherence_before) + 0.0, "turn 5: {} → {}", turn5(&adherence_before), turn5(&adherence_after));
+    assert!(
+        turn5(&adherence_after) >= turn5(&adherence_before) + 0.0,
+        "turn 5: {} → {}",
+        turn5(&adherence_before),
+        turn5(&adherence_after)
+    );
 }
 
 #[test]
@@ -108,11 +123,22 @@ fn an_interrupted_sft_run_resumes_bit_for_bit() {
         checkpoint_every: 100,
         ..FinetuneConfig::default()
     };
-    let whole = finetune("sft", &config("whole"), || Ok(base()), &tok_bin, &train, &train[..4], &quiet(), &|_| {}).unwrap();
+    let whole =
+        finetune("sft", &config("whole"), || Ok(base()), &tok_bin, &train, &train[..4], &quiet(), &|_| {}).unwrap();
     let cut = config("cut");
     let first = RunOptions { max_steps_this_run: Some(4), ..quiet() };
     let a = finetune("sft", &cut, || Ok(base()), &tok_bin, &train, &train[..4], &first, &|_| {}).unwrap();
-    let b = finetune("sft", &cut, || panic!("resume must not rebuild the base"), &tok_bin, &train, &train[..4], &RunOptions { resume: true, ..quiet() }, &|_| {}).unwrap();
+    let b = finetune(
+        "sft",
+        &cut,
+        || panic!("resume must not rebuild the base"),
+        &tok_bin,
+        &train,
+        &train[..4],
+        &RunOptions { resume: true, ..quiet() },
+        &|_| {},
+    )
+    .unwrap();
     let resumed: Vec<f64> = a.summary.losses.iter().chain(&b.summary.losses).copied().collect();
     assert_eq!(resumed, whole.summary.losses, "the resumed run's losses differ");
     assert_eq!(b.summary.val_loss, whole.summary.val_loss);
@@ -128,7 +154,11 @@ fn one_sft_step_and_one_gatt_step_on_the_gpu_match_the_cpu() {
     let dialogue = llamaforge_training::stages::gatt::GattDialogue {
         instruction: llamaforge_training::task::system_instruction("pirate").unwrap(),
         users: vec!["Tell me about a dog.".into(), "What does a bird do?".into(), "Tell me about a cake.".into()],
-        answers: vec!["Arr, matey! A dog runs.".into(), "Arr, matey! A bird sings.".into(), "Arr, matey! Cake is sweet.".into()],
+        answers: vec![
+            "Arr, matey! A dog runs.".into(),
+            "Arr, matey! A bird sings.".into(),
+            "Arr, matey! Cake is sweet.".into(),
+        ],
     };
     let (gatt, _) = gatt_examples(&[dialogue], &tok, 200).unwrap();
     let gatt_rows = pack_examples(&gatt, 128, PAD_ID, 1);

@@ -36,7 +36,7 @@ pub fn adherence_by_turn(
     let encode = |text: &str| tok.encode(text, false, false);
     let mut answers: Vec<Vec<String>> = vec![Vec::new(); dialogues.len()];
     let mut adhered = vec![0usize; turns];
-    for turn in 0..turns {
+    for (turn, adhered_at_turn) in adhered.iter_mut().enumerate() {
         // dialogues still going: those whose prompt leaves room for an answer
         let mut active = Vec::new();
         let mut prompts = Vec::new();
@@ -70,7 +70,7 @@ pub fn adherence_by_turn(
         for (i, g) in active.into_iter().zip(out) {
             let kept: Vec<u32> = g.tokens.into_iter().filter(|&t| t != EOS_ID && t != BOS_ID).collect();
             let answer = tok.decode(&kept).trim().to_string();
-            adhered[turn] += usize::from(dialogues[i].instruction.adheres(&answer));
+            *adhered_at_turn += usize::from(dialogues[i].instruction.adheres(&answer));
             answers[i].push(answer);
         }
     }

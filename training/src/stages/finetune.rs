@@ -102,6 +102,7 @@ pub struct FinetuneOutcome {
 
 /// Fine-tunes `base()` (or resumes `config.out`) on `train` examples, validating on
 /// `val`. `stage_name` labels logs and the progress bar.
+#[allow(clippy::too_many_arguments)]
 pub fn finetune(
     stage_name: &str,
     config: &FinetuneConfig,

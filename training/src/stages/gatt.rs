@@ -24,7 +24,6 @@ use llamaforge_model::chat::{encode_chat, Message};
 use llamaforge_model::generate::{generate, GenerateOptions, InferenceModel, Sampling};
 use llamaforge_model::tokenizer::{Tokenizer, BOS_ID, EOS_ID};
 use rand::rngs::StdRng;
-use rand::seq::IndexedRandom;
 use rand::SeedableRng;
 
 use crate::data::MaskedExample;
@@ -87,8 +86,11 @@ pub fn gatt_eval_dialogues(options: &GattOptions) -> Vec<EvalDialogue> {
 /// or `None` when it has none.
 pub fn cut_at_sentence_end(text: &str) -> Option<String> {
     let trimmed = text.trim();
-    let end =
-        trimmed.char_indices().filter(|(_, c)| matches!(c, '.' | '!' | '?')).map(|(i, c)| i + c.len_utf8()).last()?;
+    let end = trimmed
+        .char_indices()
+        .filter(|(_, c)| matches!(c, '.' | '!' | '?'))
+        .map(|(i, c)| i + c.len_utf8())
+        .next_back()?;
     let rest = &trimmed[end..];
     let end = if rest.starts_with('"') { end + 1 } else { end };
     Some(trimmed[..end].trim().to_string())
@@ -135,7 +137,11 @@ pub fn sample_gatt_dialogues(
             .collect::<Result<_, String>>()?;
         let room = model.config.max_seq_len.saturating_sub(prompts.iter().map(Vec::len).max().unwrap_or(0));
         if room < 2 {
-            return Err(format!("turn {}: one user turn fills the model's {}-token context", turn + 1, model.config.max_seq_len));
+            return Err(format!(
+                "turn {}: one user turn fills the model's {}-token context",
+                turn + 1,
+                model.config.max_seq_len
+            ));
         }
         let gen_options = GenerateOptions {
             max_new_tokens: options.answer_tokens.min(room - 1),
@@ -195,13 +201,18 @@ pub fn gatt_examples(
     Ok((out, dropped))
 }
 
-/// A random held-out dialogue's token ids with the system span, for the attention figure:
-/// the dialogue with the instruction in the system message, answered with `answers`.
-pub fn figure_dialogue(
-    tok: &Tokenizer,
-    d: &EvalDialogue,
-    answers: &[String],
-) -> Result<(Vec<u32>, std::ops::Range<usize>, Vec<usize>), String> {
+/// The dialogue of the attention figure, as tokens.
+pub struct FigureDialogue {
+    pub ids: Vec<u32>,
+    /// Positions of the system message's text.
+    pub system_span: std::ops::Range<usize>,
+    /// Positions where a turn (`<s>`) starts.
+    pub turn_starts: Vec<usize>,
+}
+
+/// A held-out dialogue as tokens with its system span, for the attention figure: the
+/// instruction in the system message, answered with `answers`.
+pub fn figure_dialogue(tok: &Tokenizer, d: &EvalDialogue, answers: &[String]) -> Result<FigureDialogue, String> {
     let encode = |text: &str| tok.encode(text, false, false);
     let mut messages = vec![Message::system(d.instruction.short)];
     for (u, a) in d.users.iter().zip(answers) {
@@ -214,12 +225,7 @@ pub fn figure_dialogue(
     let before = encode("[INST] <<SYS>>\n").len() + 1;
     let sys = encode(&format!("[INST] <<SYS>>\n{}\n<</SYS>>", d.instruction.short)).len() + 1;
     let turn_starts: Vec<usize> = chat.ids.iter().enumerate().filter(|(_, &t)| t == BOS_ID).map(|(i, _)| i).collect();
-    Ok((chat.ids, before..sys.max(before + 1), turn_starts))
-}
-
-/// A random element, for picking the figure's dialogue.
-pub fn pick<'a, T>(items: &'a [T], seed: u64) -> Option<&'a T> {
-    items.choose(&mut StdRng::seed_from_u64(seed))
+    Ok(FigureDialogue { ids: chat.ids, system_span: before..sys.max(before + 1), turn_starts })
 }
 
 #[cfg(test)]
@@ -236,7 +242,11 @@ mod tests {
         let pirate = system_instruction("pirate").unwrap();
         GattDialogue {
             instruction: pirate,
-            users: vec!["Tell me about a dog.".into(), "What does a bird do?".into(), "Tell me one thing about a cake.".into()],
+            users: vec![
+                "Tell me about a dog.".into(),
+                "What does a bird do?".into(),
+                "Tell me one thing about a cake.".into(),
+            ],
             answers: vec![
                 "Arr, matey! The dog ran fast.".into(),
                 "Arr, matey! The bird sang.".into(),

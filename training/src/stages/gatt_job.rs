@@ -80,10 +80,8 @@ pub fn run_gatt(job: &GattJob, run_options: &RunOptions, log: &dyn Fn(&str)) -> 
     let dialogues = sample_gatt_dialogues(&infer, &tok, &bank, &job.options)?;
     let (mut examples, dropped) = gatt_examples(&dialogues, &tok, job.config.seq_len.min(context) + 1)?;
     std::fs::create_dir_all(&job.config.out).map_err(|e| format!("{}: {e}", job.config.out.display()))?;
-    let jsonl: String = dialogues
-        .iter()
-        .map(|d| dialogue_line(&training_messages(d, d.answers.len()), None) + "\n")
-        .collect();
+    let jsonl: String =
+        dialogues.iter().map(|d| dialogue_line(&training_messages(d, d.answers.len()), None) + "\n").collect();
     crate::data::write_atomic(&job.config.out.join("gatt_train.jsonl"), jsonl.as_bytes()).map_err(|e| e.to_string())?;
     // the figure's dialogue: held-out user turns with corpus answers made to adhere, the
     // same tokens for the model before and after
@@ -94,8 +92,9 @@ pub fn run_gatt(job: &GattJob, run_options: &RunOptions, log: &dyn Fn(&str)) -> 
         .iter()
         .map(|u| plan.instruction.apply(&bank.answer(u, &mut rng).unwrap_or_else(|| "That is a good question.".into())))
         .collect();
-    let (figure_ids, system_span, turn_starts) = figure_dialogue(&tok, plan, &answers)?;
-    let figure_ids: Vec<u32> = figure_ids.into_iter().take(context).collect();
+    let figure = figure_dialogue(&tok, plan, &answers)?;
+    let (system_span, turn_starts) = (figure.system_span, figure.turn_starts);
+    let figure_ids: Vec<u32> = figure.ids.into_iter().take(context).collect();
     let map_before = base.attention_to_span(&figure_ids, system_span.clone());
 
     let val = examples.split_off(examples.len() - examples.len() / 20);
