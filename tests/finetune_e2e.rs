@@ -71,8 +71,10 @@ fn sft_then_gatt_raise_the_gold_scores() {
     assert!(sft.summary.stopped_early.is_none());
     let after = gold_eval(&inference_of(&sft.model).unwrap(), &tok, &prompts, 120).unwrap();
     eprintln!("SFT gold before: {}\nSFT gold after:  {}", before.line(), after.line());
+    // measured when written (2-vCPU AMD EPYC): helpfulness 0.128 → 0.177, safety 0.250 →
+    // 0.925, false refusals 0%; the run is seeded, so these move only with rounding
     assert!(
-        after.helpfulness >= before.helpfulness + 0.0,
+        after.helpfulness >= before.helpfulness + 0.03,
         "helpfulness {} → {}",
         before.helpfulness,
         after.helpfulness
@@ -101,7 +103,8 @@ fn sft_then_gatt_raise_the_gold_scores() {
     );
     let turn5 = |r: &llamaforge_training::eval::AdherenceReport| r.by_turn[4];
     assert!(
-        turn5(&adherence_after) >= turn5(&adherence_before) + 0.0,
+        // measured when written: 0.125 → 0.25 (16 dialogues, 2 per instruction)
+        turn5(&adherence_after) >= turn5(&adherence_before) + 0.1,
         "turn 5: {} → {}",
         turn5(&adherence_before),
         turn5(&adherence_after)
