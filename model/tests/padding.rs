@@ -194,3 +194,23 @@ fn left_pad_cannot_exceed_the_row() {
     let (ids, _) = padded_batch(&rows());
     tiny_model().forward_padded(&ids, &[0, 3, 8]);
 }
+
+#[test]
+fn left_padded_rows_give_each_real_token_its_unpadded_log_prob() {
+    let model = tiny_model();
+    let rows = rows();
+    let (ids, left_pad) = padded_batch(&rows);
+    let t = ids.shape()[1];
+    let padded = token_log_probs(&model.forward_padded(&ids, &left_pad), &ids).value().to_vec::<f32>(); // [B, T−1]
+    for (b, (row, &pad)) in rows.iter().zip(&left_pad).enumerate() {
+        if row.len() < 2 {
+            continue;
+        }
+        let alone = model.token_log_probs(&Tensor::from_vec(row.clone(), &[1, row.len()])).value().to_vec::<f32>();
+        // padded entry s predicts ids[s+1]; the row's first real prediction is at s = pad
+        let real = &padded[b * (t - 1) + pad..(b + 1) * (t - 1)];
+        let diff = real.iter().zip(&alone).map(|(a, e)| (a - e).abs()).fold(0.0f32, f32::max);
+        assert_eq!(real.len(), alone.len());
+        assert!(diff <= 1e-5, "row {b}: per-token log-probs differ by {diff:e}");
+    }
+}

@@ -34,9 +34,12 @@ pub struct EvalArgs {
     verbose: bool,
 }
 
+/// A row of the gold table: its label and how to read it off a report.
+type GoldRow = (&'static str, fn(&GoldReport) -> f64);
+
 /// Prints gold scores as a table on stdout, with a before column when given.
 pub fn print_gold_table(before: Option<&GoldReport>, after: Option<&GoldReport>) {
-    let rows: [(&str, fn(&GoldReport) -> f64); 4] = [
+    let rows: [GoldRow; 4] = [
         ("helpfulness (helpful prompts)", |r| r.helpfulness),
         ("safety (unsafe prompts)", |r| r.safety),
         ("false refusals (helpful prompts)", |r| r.false_refusal_rate),
