@@ -11,12 +11,23 @@ const TOP: f64 = 40.0;
 const PANEL_GAP: f64 = 46.0;
 
 /// An SVG of `panels` (a title and `[layers][T]` attention masses each), on one shared
-/// colour scale (white = 0 → dark blue = the largest mass of any panel), with a dashed
-/// line at each of `turn_starts` (the positions where a dialogue turn begins).
-pub fn attention_heatmap_svg(title: &str, panels: &[(&str, &[Vec<f32>])], turn_starts: &[usize]) -> String {
+/// colour scale (white = 0 → dark blue = the largest mass of any panel at positions ≥
+/// `scale_from`, so the system message's own tokens, which attend only to themselves, do
+/// not wash out the rest; larger values saturate), with a dashed line at each of
+/// `turn_starts` (the positions where a dialogue turn begins).
+pub fn attention_heatmap_svg(
+    title: &str,
+    panels: &[(&str, &[Vec<f32>])],
+    turn_starts: &[usize],
+    scale_from: usize,
+) -> String {
     let positions = panels.iter().flat_map(|(_, p)| p.iter().map(Vec::len)).max().unwrap_or(0);
     let layers = panels.iter().map(|(_, p)| p.len()).max().unwrap_or(0);
-    let max = panels.iter().flat_map(|(_, p)| p.iter().flatten()).fold(0.0f32, |a, &b| a.max(b)).max(1e-6);
+    let max = panels
+        .iter()
+        .flat_map(|(_, p)| p.iter().flat_map(|row| row.iter().skip(scale_from)))
+        .fold(0.0f32, |a, &b| a.max(b))
+        .max(1e-6);
     let panel_h = layers as f64 * CELL_H;
     let width = LEFT + positions as f64 * CELL_W + 20.0;
     let height = TOP + panels.len() as f64 * (panel_h + PANEL_GAP) + 20.0;
@@ -56,7 +67,7 @@ pub fn attention_heatmap_svg(title: &str, panels: &[(&str, &[Vec<f32>])], turn_s
     }
     let _ = writeln!(
         svg,
-        r#"<text x="{LEFT}" y="{:.0}">position in the dialogue (red: a turn starts); colour: attention mass on the system message (max {max:.2})</text>"#,
+        r#"<text x="{LEFT}" y="{:.0}">position in the dialogue (red: a turn starts); colour: attention mass on the system message (scale max {max:.3})</text>"#,
         height - 6.0
     );
     svg.push_str("</svg>\n");
@@ -75,7 +86,7 @@ mod tests {
     fn draws_one_cell_per_layer_and_position_and_a_line_per_turn() {
         let a = vec![vec![0.0, 0.5, 1.0], vec![0.2, 0.2, 0.2]];
         let b = vec![vec![1.0, 1.0, 1.0], vec![0.0, 0.0, 0.0]];
-        let svg = attention_heatmap_svg("t <x>", &[("before", &a), ("after", &b)], &[0, 2]);
+        let svg = attention_heatmap_svg("t <x>", &[("before", &a), ("after", &b)], &[0, 2], 0);
         assert_eq!(svg.matches("<rect x=").count(), 12);
         assert_eq!(svg.matches("<line").count(), 4);
         assert!(svg.contains("rgb(8,48,107)") && svg.contains("rgb(255,255,255)"));

@@ -46,6 +46,10 @@ pub struct GattReport {
     pub dropped: usize,
     pub before: AdherenceReport,
     pub after: Option<AdherenceReport>,
+    /// Per layer, the mean attention mass on the system message from the positions of
+    /// turns 2–8 of the figure's dialogue, before and after.
+    pub system_attention_before: Vec<f32>,
+    pub system_attention_after: Vec<f32>,
     pub steps: u64,
     pub final_loss: f64,
     pub tokens_per_s: f64,
@@ -98,6 +102,12 @@ pub fn run_gatt(job: &GattJob, run_options: &RunOptions, log: &dyn Fn(&str)) -> 
     let (system_span, turn_starts) = (figure.system_span, figure.turn_starts);
     let figure_ids: Vec<u32> = figure.ids.into_iter().take(context).collect();
     let map_before = base.attention_to_span(&figure_ids, system_span.clone());
+    let later = turn_starts.get(1).copied().unwrap_or(0);
+    let mean_after_turn_1 = |map: &[Vec<f32>]| -> Vec<f32> {
+        map.iter().map(|row| row[later..].iter().sum::<f32>() / row.len().saturating_sub(later).max(1) as f32).collect()
+    };
+    let system_attention_before = mean_after_turn_1(&map_before);
+    let mut system_attention_after = Vec::new();
 
     let val = examples.split_off(examples.len() - examples.len() / 20);
     log(&format!(
@@ -114,10 +124,18 @@ pub fn run_gatt(job: &GattJob, run_options: &RunOptions, log: &dyn Fn(&str)) -> 
             let per: Vec<String> = after.by_instruction.iter().map(|(n, a)| format!("{n} {a:.2}")).collect();
             log(&format!("gatt: adherence by instruction after: {}", per.join(", ")));
             let map_after = outcome.model.attention_to_span(&figure_ids, system_span);
+            system_attention_after = mean_after_turn_1(&map_after);
+            let fmt = |v: &[f32]| v.iter().map(|m| format!("{m:.3}")).collect::<Vec<_>>().join(" ");
+            log(&format!(
+                "gatt: mean attention on the system message from turns 2–8, per layer: before {}, after {}",
+                fmt(&system_attention_before),
+                fmt(&system_attention_after)
+            ));
             let svg = attention_heatmap_svg(
                 &format!("Attention to the system message \"{}\" across an 8-turn dialogue", plan.instruction.short),
                 &[("before GAtt", &map_before), ("after GAtt", &map_after)],
                 &turn_starts,
+                turn_starts.get(1).copied().unwrap_or(0),
             );
             let path = job.config.out.join("attention_system.svg");
             crate::data::write_atomic(&path, svg.as_bytes()).map_err(|e| e.to_string())?;
@@ -132,6 +150,8 @@ pub fn run_gatt(job: &GattJob, run_options: &RunOptions, log: &dyn Fn(&str)) -> 
         dropped,
         before,
         after,
+        system_attention_before,
+        system_attention_after,
         steps: summary.steps_done,
         final_loss: summary.last_loss,
         tokens_per_s: summary.tokens_per_s,
