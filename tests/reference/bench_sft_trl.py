@@ -8,7 +8,9 @@ answer ending in `</s>`, the answer about `--answer-fraction` of each example, l
 in [T/8, T/2] — given pre-tokenized as `input_ids` + `completion_mask` with
 `completion_only_loss=True` (TRL's spelling of "loss on the answer only" for pre-tokenized
 prompt/completion data), packed to `max_length = T`. Optimizer: AdamW β 0.9/0.95, eps 1e-5,
-weight decay 0.1, clip 1.0, constant lr 1e-4 (as `bench train`/`bench sft`).
+weight decay 0.1, clip 1.0, constant lr 1e-4 (as `bench train`/`bench sft`). TRL turns activation
+(gradient) checkpointing on by default, which recomputes every layer's forward during backward;
+it is off here, as in our step, unless `--activation-checkpointing` is given.
 
 Packing strategies (`--packing-strategy`):
   wrapped  rows of exactly T tokens cut from the concatenated examples: batches are [8, 512]
@@ -117,6 +119,8 @@ def main():
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--packing-strategy", default="wrapped", choices=["wrapped", "bfd"])
     p.add_argument("--attn", default="eager", choices=["eager", "sdpa"])
+    p.add_argument("--activation-checkpointing", action="store_true",
+                   help="TRL's default; off here because our step keeps its activations (no recompute)")
     args = p.parse_args()
     assert 0.0 < args.answer_fraction <= 1.0, "--answer-fraction must be in (0, 1]"
     torch.set_num_threads(args.threads)
@@ -144,7 +148,7 @@ def main():
             packing_strategy=args.packing_strategy, completion_only_loss=True,
             learning_rate=1e-4, lr_scheduler_type="constant", warmup_steps=0, optim="adamw_torch",
             adam_beta1=0.9, adam_beta2=0.95, adam_epsilon=1e-5, weight_decay=0.1, max_grad_norm=1.0,
-            bf16=False, fp16=False, use_cpu=True, seed=0, report_to="none", save_strategy="no",
+            activation_checkpointing=args.activation_checkpointing, bf16=False, fp16=False, use_cpu=True, seed=0, report_to="none", save_strategy="no",
             logging_strategy="no", disable_tqdm=True, dataloader_num_workers=0,
             dataloader_pin_memory=False,
         )
@@ -159,6 +163,7 @@ def main():
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"trl {trl.__version__} SFTTrainer (torch {torch.__version__}, transformers {transformers.__version__}) "
           f"{args.preset} batch {args.batch}x{args.seq}, packing {args.packing_strategy} "
+          f"{'with' if args.activation_checkpointing else 'without'} activation checkpointing "
           f"({len(data)} examples into {rows} rows), {args.attn} attention, {args.threads} threads: "
           f"median step {med * 1e3:.1f} ms over {len(times)} steps, {mean_fed:.0f} positions fed per step "
           f"({100 * mean_learned / mean_fed:.0f}% learned): {mean_fed / med:.0f} tok/s, "
