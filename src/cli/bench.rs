@@ -21,6 +21,8 @@ enum BenchCommand {
     Generate(crate::cli::bench_generate::BenchGenerateArgs),
     /// Training-step throughput of a model preset.
     Train(crate::cli::bench_train::BenchTrainArgs),
+    /// SFT-step throughput (packed, answer-only loss) next to the pretraining step.
+    Sft(crate::cli::bench_sft::BenchSftArgs),
 }
 
 /// Arguments of `llamaforge bench ops`.
@@ -46,6 +48,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchCommand::Ops(ops) => run_ops(ops),
         BenchCommand::Generate(g) => crate::cli::bench_generate::run(g),
         BenchCommand::Train(t) => crate::cli::bench_train::run(t),
+        BenchCommand::Sft(s) => crate::cli::bench_sft::run(s),
     }
 }
 

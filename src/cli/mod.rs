@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod bench_generate;
 pub mod bench_gpu;
+pub mod bench_sft;
 pub mod bench_train;
 pub mod chat;
 pub mod convert;
