@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::error::{ModelError, Result};
 use crate::heads::is_head;
 use crate::layers::{linear, Attention, Block, KvTensors, Mlp, RmsNorm};
-use crate::loss::{lm_head_chunk_for, lm_head_token_log_probs};
+use crate::loss::{lm_head_token_log_probs, LM_HEAD_CHUNK_ELEMS};
 use crate::weights::{check_weights, random_weights, weight_shapes, Weights};
 
 /// A LLaMA-2 model whose parameters are named autograd leaves (HF names).
@@ -152,8 +152,11 @@ impl Llama {
 
     /// Log-probability of each next token under the model: `ids` u32 `[B, T]` (T ≥ 2) →
     /// `[B, T-1]`, entry t = log p(ids[t+1] | ids[..=t]). Differentiable (PPO's ratio and
-    /// KL); the LM head runs in chunks ([`lm_head_token_log_probs`]) so a GPU never holds
-    /// all `[B·(T-1), V]` logits in one tensor. Equal, up to f32 rounding, to the
+    /// KL); the LM head runs in chunks of at most [`LM_HEAD_CHUNK_ELEMS`] logits
+    /// ([`lm_head_token_log_probs`]) on every device, so with a large vocabulary no
+    /// `[B·(T-1), V]` logits tensor is ever built — under `no_grad` (old-policy and
+    /// reference log-probs) only one chunk's logits exist at a time; with gradients each
+    /// chunk keeps its own for backward. Equal, up to f32 rounding, to the
     /// log-probs [`crate::generate::generate`] and [`crate::generate::score`] return.
     #[track_caller]
     pub fn token_log_probs(&self, ids: &Tensor) -> Var {
@@ -163,7 +166,7 @@ impl Llama {
         let hidden = self.hidden_states(&ids.narrow(1, 0, t - 1).contiguous()); // [B, T-1, C]
         let hidden = hidden.reshape(&[b * (t - 1), self.config.dim]);
         let targets = ids.narrow(1, 1, t - 1).contiguous().reshape(&[b * (t - 1)]);
-        let max_logits = lm_head_chunk_for(self.device());
+        let max_logits = LM_HEAD_CHUNK_ELEMS;
         lm_head_token_log_probs(&hidden, self.output_weight(), &targets, max_logits).reshape(&[b, t - 1])
     }
 
