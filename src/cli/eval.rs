@@ -67,7 +67,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let msg = anyhow::Error::msg;
     let tokenizer = args.tokenizer.clone().or_else(|| {
         (!args.model.is_dir() && !args.model.with_file_name("tokenizer.bin").exists())
-            .then(|| PathBuf::from(super::sft::DEFAULT_TOKENIZER))
+            .then(|| PathBuf::from(super::model_io::BUNDLED_TOKENIZER))
     });
     let (tok, _) = load_tokenizer_of(&args.model, tokenizer.as_deref()).map_err(msg)?;
     let model = load_llama(&args.model).map_err(msg)?;

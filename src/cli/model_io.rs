@@ -6,6 +6,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use llamaforge_model::checkpoint::{load_model, Checkpoint, TOKENIZER_FILE};
 
+/// llama2.c's trained stories260K model, bundled (the model `sft` fine-tunes by default),
+/// and its tokenizer (not named tokenizer.bin, so it is never found beside the model).
+pub const BUNDLED_MODEL: &str = "data/stories260K.bin";
+pub const BUNDLED_TOKENIZER: &str = "data/tok512.bin";
+
 /// Loads a native/HF directory or a llama2.c .bin file.
 pub fn load_checkpoint(path: &Path) -> anyhow::Result<Checkpoint> {
     let (checkpoint, _) = load_model(path).with_context(|| format!("loading the model from {}", path.display()))?;

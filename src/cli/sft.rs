@@ -10,9 +10,7 @@ use llamaforge_training::stages::sft_job::{run_sft, SftJob};
 use llamaforge_training::stages::FinetuneConfig;
 use llamaforge_training::trainer::RunOptions;
 
-/// The model fine-tuned when `--model` is not given, and its tokenizer.
-pub const DEFAULT_MODEL: &str = "data/stories260K.bin";
-pub const DEFAULT_TOKENIZER: &str = "data/tok512.bin";
+use super::model_io::{BUNDLED_MODEL as DEFAULT_MODEL, BUNDLED_TOKENIZER as DEFAULT_TOKENIZER};
 
 /// Flags shared by the fine-tuning commands (`sft`, `gatt`); each overrides the defaults
 /// of [`FinetuneConfig`].
