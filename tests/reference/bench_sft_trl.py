@@ -148,9 +148,9 @@ def main():
             packing_strategy=args.packing_strategy, completion_only_loss=True,
             learning_rate=1e-4, lr_scheduler_type="constant", warmup_steps=0, optim="adamw_torch",
             adam_beta1=0.9, adam_beta2=0.95, adam_epsilon=1e-5, weight_decay=0.1, max_grad_norm=1.0,
-            activation_checkpointing=args.activation_checkpointing, bf16=False, fp16=False, use_cpu=True, seed=0, report_to="none", save_strategy="no",
-            logging_strategy="no", disable_tqdm=True, dataloader_num_workers=0,
-            dataloader_pin_memory=False,
+            activation_checkpointing=args.activation_checkpointing, bf16=False, fp16=False, use_cpu=True,
+            seed=0, report_to="none", save_strategy="no", logging_strategy="no", disable_tqdm=True,
+            dataloader_num_workers=0, dataloader_pin_memory=False,
         )
         trainer = CountingSFTTrainer(model=model, args=sft, train_dataset=data,
                                      processing_class=word_tokenizer(vocab), callbacks=[timer])
